@@ -1,0 +1,45 @@
+"""claude-magic: Claude in Jupyter and IPython — `%load_ext claude_magic`, then `%%claude`.
+
+Importing this package is cheap: the SDK, ipywidgets and Markdown load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["load_ipython_extension", "unload_ipython_extension", "ask", "get_session", "__version__"]
+
+if TYPE_CHECKING:
+    from .results import TurnResult
+    from .session import Session
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext claude_magic`: register the `%claude` / `%%claude` magics."""
+    from .magics import ClaudeMagic
+
+    ipython.register_magics(ClaudeMagic(ipython))
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """`%unload_ext claude_magic`: nothing to tear down beyond the registered magics."""
+    return None
+
+
+def get_session() -> Session:
+    """The kernel's session: conversations, tools, usage, last result."""
+    from .session import get_session as _get_session
+
+    return _get_session()
+
+
+def ask(prompt: str, **options: Any) -> TurnResult:
+    """Ask Claude from Python, in the same conversation as `%%claude` cells.
+
+    Options are the `%%claude` ones by name (model, system, max_tokens, think, effort, new, chat, ...);
+    in a notebook the answer streams into the output like a cell's. Returns a `TurnResult`.
+    """
+    from .api import ask as _ask
+
+    return _ask(prompt, **options)

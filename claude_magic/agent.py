@@ -1,0 +1,163 @@
+"""The agent loop: stream a step, run requested tools, send results back, until Claude stops."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .api_errors import cut_off_error, translate_exception
+from .cancellation import Cancellation
+from .client import resolved_base_url
+from .conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
+from .errors import TurnInterrupted
+from .events import Event, Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
+from .models import resolve_model
+from .pricing import Price, cost_of
+from .request import build_params
+from .results import TurnResult
+from .settings import Settings
+from .stream import stream_step
+from .usage import Usage
+
+__all__ = ["Toolbox", "run_turn"]
+
+
+class Toolbox(Protocol):
+    """What the loop needs from the tool registry."""
+
+    def definitions(self, names: tuple[str, ...] | None) -> list[dict[str, Any]]:
+        """Tool parameters for the API, in a stable order (`names` None: all, (): none)."""
+
+    def run(self, calls: list[dict[str, Any]], emit: Callable[[Event], None],
+            cancellation: Cancellation | None, context: Any = None) -> list[dict[str, Any]]:
+        """Run `tool_use` blocks; return one `tool_result` block per call, in call order.
+
+        `context` is whatever the front end passed as `tool_context` (consent UI, main-thread runner).
+        On Ctrl-C raise KeyboardInterrupt, optionally with `.results` {tool_use_id: tool_result} of the
+        calls that finished.
+        """
+
+
+def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, Any]], prompt_text: str,
+             settings: Settings, toolbox: Toolbox | None, tool_names: tuple[str, ...] | None,
+             emit: Callable[[Event], None], cancellation: Cancellation | None = None,
+             cell_id: str | None = None, request_counter: Any = None,
+             prices: dict[str, Price] | None = None, tool_context: Any = None) -> TurnResult:
+    """Run one prompt to the end; the conversation is valid afterwards whatever happened."""
+    model = resolve_model(settings.model, settings.aliases)
+    record = TurnRecord(prompt=prompt_text, cell_id=cell_id, model=model)
+    result = TurnResult(turn_id=record.id, model=model, conversation=conversation.name)
+    checkpoint = _checkpoint(conversation)
+    record.start = len(conversation.messages) - (1 if conversation.messages and
+                                                    conversation.messages[-1]["role"] == "user" else 0)
+    conversation.add_user(prompt)
+    tools = toolbox.definitions(tool_names) if toolbox is not None else []
+    started = time.perf_counter()
+    emit(TurnStarted(record.id, model, conversation.name, prompt_text))
+    requests_before = request_counter.count if request_counter is not None else 0
+
+    def retries() -> int:
+        if request_counter is None:
+            return 0
+        return max(0, request_counter.count - requests_before - result.steps)
+
+    try:
+        _loop(client, conversation, settings, tools, toolbox, emit, cancellation, result, retries,
+              tool_context)
+    except KeyboardInterrupt as interrupt:
+        _answer_interrupted_tools(conversation, interrupt)
+        result.status, result.error = "interrupted", str(TurnInterrupted())
+    result.retries = retries()
+    result.duration = time.perf_counter() - started
+    result.cost = cost_of(result.usage, model, prices)
+    if not result.content and result.status != "complete" and not _has_tool_results(conversation, checkpoint):
+        _restore(conversation, checkpoint)          # nothing came back: the turn leaves no trace
+    else:
+        record.end = len(conversation.messages)
+        record.usage, record.cost, record.stop_reason = result.usage, result.cost, result.stop_reason
+        record.status, record.duration = result.status, result.duration
+        conversation.turns.append(record)
+    emit(TurnFinished(result))
+    return result
+
+
+def _loop(client: Any, conversation: Conversation, settings: Settings, tools: list[dict[str, Any]],
+          toolbox: Toolbox | None, emit: Callable[[Event], None], cancellation: Cancellation | None,
+          result: TurnResult, retries: Callable[[], int], tool_context: Any) -> None:
+    base_url = resolved_base_url(settings)
+    for step in range(settings.max_steps):
+        params = build_params(conversation.snapshot(), settings, tools)
+        emit(StepStarted(step))
+        outcome = stream_step(client, params, step, emit, cancellation)
+        result.steps += 1
+        result.usage = result.usage + outcome.usage
+        if outcome.message is not None:
+            result.messages.append(outcome.message)
+        conversation.add_assistant(outcome.content)
+        result.content.extend(outcome.content)
+        emit(StepFinished(step, outcome.stop_reason, outcome.usage, outcome.complete))
+        if outcome.interrupted:
+            raise KeyboardInterrupt
+        if outcome.error is not None or not outcome.complete:
+            conversation.answer_pending(INTERRUPTED_TOOL_RESULT.replace("interrupted by the user",
+                                                                        "cut off by an error"))
+            error = translate_exception(outcome.error, model=params["model"], base_url=base_url,
+                                        retries=retries(), streaming_started=outcome.started) \
+                if outcome.error is not None else cut_off_error()
+            if error is None:
+                raise outcome.error  # a real bug: keep its traceback
+            result.status = "cut_off" if outcome.started else "error"
+            result.error = str(error)
+            return
+        result.stop_reason = outcome.stop_reason
+        if outcome.stop_reason == "tool_use":
+            calls = conversation.pending_tool_uses()
+            if toolbox is None:
+                conversation.answer_pending("No tools are available in this session.")
+            else:
+                conversation.add_user(toolbox.run(calls, emit, cancellation, tool_context))
+            continue
+        if outcome.stop_reason == "pause_turn":
+            continue
+        if outcome.stop_reason in ("max_tokens", "model_context_window_exceeded"):
+            emit(Notice(f"The answer stopped early ({outcome.stop_reason}): raise --max-tokens or ask "
+                        "Claude to continue.", "warning"))
+        elif outcome.stop_reason == "refusal":
+            emit(Notice("Claude declined to answer this request (stop reason: refusal).", "warning"))
+        return
+    result.status = "max_steps"
+    result.error = (f"Stopped after {settings.max_steps} steps (ClaudeMagic.max_steps); the tool results so "
+                    "far are kept — ask Claude to continue if you want more.")
+    emit(Notice(result.error, "warning"))
+
+
+def _answer_interrupted_tools(conversation: Conversation, interrupt: KeyboardInterrupt) -> None:
+    """Keep results of tools that finished before the interrupt; answer the rest as interrupted."""
+    finished: dict[str, dict[str, Any]] = getattr(interrupt, "results", None) or {}
+    pending = conversation.pending_tool_uses()
+    if finished and pending:
+        conversation.add_user([
+            finished.get(call["id"]) or {"type": "tool_result", "tool_use_id": call["id"],
+                                         "content": INTERRUPTED_TOOL_RESULT, "is_error": True}
+            for call in pending
+        ])
+    conversation.answer_pending()
+
+
+def _checkpoint(conversation: Conversation) -> tuple[int, dict[str, Any] | None]:
+    last = copy.deepcopy(conversation.messages[-1]) if conversation.messages else None
+    return len(conversation.messages), last
+
+
+def _restore(conversation: Conversation, checkpoint: tuple[int, dict[str, Any] | None]) -> None:
+    length, last = checkpoint
+    conversation.truncate(length)
+    if last is not None:
+        conversation.messages[length - 1] = last
+
+
+def _has_tool_results(conversation: Conversation, checkpoint: tuple[int, dict[str, Any] | None]) -> bool:
+    """Whether the turn already added messages beyond its prompt (tool rounds)."""
+    return len(conversation.messages) > checkpoint[0] + 1

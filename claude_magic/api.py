@@ -1,0 +1,65 @@
+"""The Python API (`claude_magic.ask`) and the option mapping shared with the magics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ClaudeMagicError, ConfigurationError, TurnInterrupted
+from .request import EFFORT_LEVELS
+from .results import TurnResult
+from .session import get_session
+from .settings import Settings, TurnOptions
+
+__all__ = ["ask", "turn_settings", "raise_for_result"]
+
+
+def turn_settings(base: Settings, *, model: str | None = None, system: str | None = None,
+                  max_tokens: int | None = None, think: str | int | None = None,
+                  effort: str | None = None, cache_ttl: str | None = None, no_cache: bool = False,
+                  chat: str | None = None, new: bool = False, tools: tuple[str, ...] | None = None,
+                  cell_id: str | None = None) -> tuple[Settings, TurnOptions]:
+    """Validate per-turn options and apply them over the session defaults."""
+    if max_tokens is not None and max_tokens < 1:
+        raise ConfigurationError(f"max_tokens must be a positive integer, not {max_tokens}")
+    if effort is not None and effort not in EFFORT_LEVELS:
+        raise ConfigurationError(f"effort must be one of {', '.join(EFFORT_LEVELS)}, not {effort!r}")
+    if think is not None and think != "adaptive":
+        try:
+            think = int(think)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"--think takes no value (adaptive) or a token budget such as 4000, "
+                                     f"not {think!r}") from None
+    if cache_ttl is not None and cache_ttl not in ("5m", "1h"):
+        raise ConfigurationError(f"cache ttl must be 5m or 1h, not {cache_ttl!r}")
+    if model is not None and not model.strip():
+        raise ConfigurationError("the model name is empty")
+    settings = base.with_options(model=model, system=system, max_tokens=max_tokens, thinking=think,
+                                 effort=effort, cache_ttl=cache_ttl)
+    if no_cache:
+        settings = settings.with_options(cache=False)
+    options = TurnOptions(conversation=chat or "", new=new, cell_id=cell_id, tools=tools)
+    return settings, options
+
+
+def raise_for_result(result: TurnResult) -> None:
+    """Raise the one-line error of a turn that did not complete (so Run All stops there)."""
+    if result.status == "interrupted":
+        raise TurnInterrupted()
+    if result.status in ("error", "cut_off") and result.error:
+        raise ClaudeMagicError(result.error)
+
+
+def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, raise_errors: bool = False,
+        **options: Any) -> TurnResult:
+    """Ask Claude in the kernel's conversation; streams into the notebook/terminal when there is one."""
+    session = get_session()
+    settings, turn_options = turn_settings(session.settings, **options)
+    view = None
+    if display is not False:
+        from .views.select import make_view
+
+        view = make_view()
+    result = session.ask(prompt, settings=settings, options=turn_options, emit=view)
+    if raise_errors:
+        raise_for_result(result)
+    return result

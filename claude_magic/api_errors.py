@@ -1,0 +1,98 @@
+"""Translating SDK and transport exceptions into one-line `ApiError`s that say what to do."""
+
+from __future__ import annotations
+
+from .errors import ApiError, StreamCutOff
+from .secrets import redact
+
+__all__ = ["translate_exception", "cut_off_error"]
+
+_KEEP = " The partial answer was kept; the conversation is still valid — re-run the cell to try again."
+
+
+def _retries_text(retries: int) -> str:
+    return f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+
+
+def translate_exception(exc: BaseException, *, model: str, base_url: str, retries: int = 0,
+                        streaming_started: bool = False) -> ApiError | None:
+    """The user-facing error for `exc`, or None when it is not an API/transport failure."""
+    import anthropic
+
+    after = _retries_text(retries)
+    if isinstance(exc, anthropic.APIStatusError):
+        status = exc.status_code
+        error_type = _error_type(exc)
+        detail = redact(_api_message(exc))
+        if status == 200 or streaming_started:
+            kind = error_type or "stream_error"
+            label = "Claude is overloaded" if kind == "overloaded_error" else f"The API reported {kind}"
+            return StreamCutOff(f"The answer was cut off mid-stream: {label} ({detail}).{_KEEP}",
+                                kind=kind, status=status, retries=retries)
+        message = _status_message(status, error_type, detail, model, base_url, after)
+        return ApiError(message, kind=error_type or f"http_{status}", status=status, retries=retries)
+    if isinstance(exc, anthropic.APITimeoutError):
+        return ApiError(f"No answer from {base_url} in time{after} (request timed out): check the network, "
+                        "or raise `%config ClaudeMagic.timeout`.", kind="timeout", retries=retries)
+    if isinstance(exc, anthropic.APIConnectionError):
+        return ApiError(f"Could not connect to {base_url}{after}: check that you are online, or that the "
+                        "server in ANTHROPIC_BASE_URL is running.", kind="connection", retries=retries)
+    if _is_transport_error(exc):
+        return StreamCutOff(f"The connection dropped mid-answer ({type(exc).__name__}).{_KEEP}",
+                            kind="connection_dropped", retries=retries)
+    if isinstance(exc, ValueError) and streaming_started:
+        return StreamCutOff(f"The server sent a malformed stream event ({redact(str(exc))[:120]}).{_KEEP}",
+                            kind="malformed_stream", retries=retries)
+    return None
+
+
+def cut_off_error(retries: int = 0) -> StreamCutOff:
+    """The error for a stream that ended without `message_stop`."""
+    return StreamCutOff(f"The answer was cut off: the stream ended before the message was complete.{_KEEP}",
+                        kind="cut_off", retries=retries)
+
+
+def _status_message(status: int, error_type: str, detail: str, model: str, base_url: str, after: str) -> str:
+    if status == 401:
+        return (f"Authentication failed (401): the API key or token was rejected ({detail}). "
+                "Check ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN.")
+    if status == 403:
+        return f"Permission denied (403): {detail}. Your key may not have access to this model or feature."
+    if status == 404:
+        return (f"Model {model!r} was not found at {base_url} (404: {detail}). Use a full model id or an "
+                "alias (opus, sonnet, haiku); `%claude models` lists the models available.")
+    if status == 413:
+        return ("Request too large (413): the conversation or its attachments exceed the API's size limit. "
+                "Remove attachments, `%claude pop` or `%claude reset`.")
+    if status == 429:
+        return f"Rate limited (429){after}: {detail}. Wait a little and re-run the cell."
+    if status == 529 or error_type == "overloaded_error":
+        return f"Claude is overloaded ({status}){after}. Try again in a moment."
+    if status >= 500:
+        return f"The API had an internal error ({status}){after}: {detail}. Try again shortly."
+    return f"The API refused the request ({status} {error_type}): {detail}"
+
+
+def _error_type(exc: object) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and isinstance(error.get("type"), str):
+            return error["type"]
+    return str(getattr(exc, "type", "") or "")
+
+
+def _api_message(exc: object) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+    return str(getattr(exc, "message", "") or exc).splitlines()[0][:300]
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    """httpx2/httpcore transport errors (a dropped connection is not an `APIConnectionError`)."""
+    module = type(exc).__module__ or ""
+    return module.split(".")[0] in {"httpx2", "httpcore2", "httpx", "httpcore", "h11"} or isinstance(
+        exc, (ConnectionError, EOFError))

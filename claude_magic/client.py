@@ -1,0 +1,63 @@
+"""Building (and caching) the SDK client from the environment, counting the SDK's retries."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from .errors import MissingCredentialError
+from .settings import Settings
+
+if TYPE_CHECKING:
+    import anthropic
+
+__all__ = ["ClientFactory", "RequestCounter", "resolved_base_url"]
+
+
+class RequestCounter(threading.local):
+    """HTTP requests sent by the SDK on this thread (retries included)."""
+
+    count = 0
+
+    def hook(self, _request: Any) -> None:
+        self.count += 1
+
+
+def resolved_base_url(settings: Settings) -> str:
+    """Where requests go: the setting, then ANTHROPIC_BASE_URL, then the public API."""
+    return settings.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+
+
+class ClientFactory:
+    """One `anthropic.Anthropic` per (credential, endpoint, retry policy); never stores the key in text."""
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[Any, ...], anthropic.Anthropic] = {}
+        self._lock = threading.Lock()
+        self.requests = RequestCounter()
+
+    def get(self, settings: Settings) -> anthropic.Anthropic:
+        """The client for these settings; raises `MissingCredentialError` when there is no key."""
+        api_key = os.environ.get("ANTHROPIC_API_KEY") or None
+        auth_token = None if api_key else (os.environ.get("ANTHROPIC_AUTH_TOKEN") or None)
+        if not api_key and not auth_token:
+            raise MissingCredentialError()
+        base_url = resolved_base_url(settings)
+        key = (hash(api_key), hash(auth_token), base_url, settings.max_retries, settings.timeout,
+               tuple(sorted(settings.extra_headers.items())))
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self._build(settings, api_key, auth_token, base_url)
+            return client
+
+    def _build(self, settings: Settings, api_key: str | None, auth_token: str | None,
+               base_url: str) -> anthropic.Anthropic:
+        import anthropic
+
+        http_client = anthropic.DefaultHttpxClient(event_hooks={"request": [self.requests.hook]})
+        return anthropic.Anthropic(
+            api_key=api_key, auth_token=auth_token, base_url=base_url, max_retries=settings.max_retries,
+            timeout=settings.timeout, default_headers=settings.extra_headers or None, http_client=http_client,
+        )

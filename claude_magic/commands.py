@@ -1,0 +1,152 @@
+"""The `%claude` line commands as plain functions of the session (the magic only dispatches)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .conversation import Conversation
+from .errors import ClaudeMagicError
+from .models import ALIASES, resolve_model
+from .session import Session
+
+__all__ = ["COMMANDS", "command", "run_command"]
+
+CommandFunction = Callable[[Session, list[str]], Any]
+COMMANDS: dict[str, tuple[CommandFunction, str]] = {}
+
+
+def command(name: str, usage: str) -> Callable[[CommandFunction], CommandFunction]:
+    """Register a `%claude NAME ...` command with its one-line usage."""
+    def register(function: CommandFunction) -> CommandFunction:
+        COMMANDS[name] = (function, usage)
+        return function
+    return register
+
+
+def run_command(session: Session, words: list[str]) -> Any:
+    """Dispatch `%claude WORDS...`."""
+    if not words or words[0] in ("help", "-h", "--help"):
+        return help_text()
+    name, arguments = words[0], words[1:]
+    if name not in COMMANDS:
+        raise ClaudeMagicError(f"Unknown command {name!r}. Commands: {', '.join(sorted(COMMANDS))} "
+                               "(`%claude --help` explains them; ask Claude with a %%claude cell).")
+    return COMMANDS[name][0](session, arguments)
+
+
+def help_text() -> str:
+    """`%claude --help`: every command and every `%%claude` option."""
+    from .magics import cell_magic_help
+
+    lines = ["%claude COMMAND — manage the conversation with Claude", ""]
+    lines += [f"  %claude {usage}" for _, usage in sorted(COMMANDS.values(), key=lambda item: item[1])]
+    lines += ["", cell_magic_help()]
+    return "\n".join(lines)
+
+
+def _conversation_name(arguments: list[str]) -> str:
+    if len(arguments) > 1:
+        raise ClaudeMagicError("expected at most one conversation name")
+    return arguments[0] if arguments else ""
+
+
+def _existing(session: Session, name: str) -> Conversation:
+    if name not in session.conversations:
+        raise ClaudeMagicError(f"No conversation named {name!r}; `%claude chats` lists them.")
+    return session.conversations[name]
+
+
+@command("reset", "reset [NAME]            start the (named) conversation over")
+def reset(session: Session, arguments: list[str]) -> str:
+    name = _conversation_name(arguments)
+    conversation = _existing(session, name)
+    turns = len(conversation)
+    conversation.reset()
+    return f"Conversation {name or '(default)'} reset ({turns} turns dropped)."
+
+
+@command("history", "history [NAME]          show the turns: role, text, model, tokens")
+def history(session: Session, arguments: list[str]) -> str:
+    conversation = _existing(session, _conversation_name(arguments))
+    if not conversation.turns:
+        return "The conversation is empty."
+    rows = ["| # | prompt | answer | model | in | out | status |", "|---|---|---|---|---|---|---|"]
+    for number, record in enumerate(conversation.turns, 1):
+        answer = _turn_answer(conversation, record.start, record.end)
+        rows.append(f"| {number} | {_short(record.prompt)} | {_short(answer)} | {record.model} | "
+                    f"{record.usage.total_input_tokens:,} | {record.usage.output_tokens:,} | {record.status} |")
+    return "\n".join(rows)
+
+
+def _turn_answer(conversation: Conversation, start: int, end: int) -> str:
+    texts = [block.get("text", "") for message in conversation.messages[start:end]
+             if message["role"] == "assistant" for block in message["content"]
+             if isinstance(block, dict) and block.get("type") == "text"]
+    return " ".join(texts)
+
+
+def _short(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split()).replace("|", "\\|")
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+@command("model", "model [NAME]            show or set the default model (alias or full id)")
+def model(session: Session, arguments: list[str]) -> str:
+    if not arguments:
+        aliases = ", ".join(f"{alias}={target}" for alias, target in ALIASES.items())
+        return f"Model: {session.settings.model}. Aliases: {aliases}."
+    session.settings = session.settings.with_options(model=resolve_model(arguments[0], session.settings.aliases))
+    return f"Model set to {session.settings.model}."
+
+
+@command("usage", "usage                   tokens and cost of this session")
+def usage(session: Session, arguments: list[str]) -> str:
+    total = session.usage
+    rows = ["| conversation | turns | input | cache write | cache read | output | cost |",
+            "|---|---|---|---|---|---|---|"]
+    for name, conversation in session.conversations.items():
+        if not conversation.turns:
+            continue
+        turn_usage = sum((record.usage for record in conversation.turns), type(total)())
+        costs = [record.cost for record in conversation.turns]
+        cost = f"${sum(c for c in costs if c is not None):.4f}" if any(c is not None for c in costs) else "—"
+        rows.append(f"| {name or '(default)'} | {len(conversation)} | {turn_usage.input_tokens:,} | "
+                    f"{turn_usage.cache_creation_input_tokens:,} | {turn_usage.cache_read_input_tokens:,} | "
+                    f"{turn_usage.output_tokens:,} | {cost} |")
+    rows.append(f"| **session** | | {total.input_tokens:,} | {total.cache_creation_input_tokens:,} | "
+                f"{total.cache_read_input_tokens:,} | {total.output_tokens:,} | ${session.cost:.4f} |")
+    return "\n".join(rows)
+
+
+@command("save", "save PATH [NAME]        write the conversation to a JSON file (lossless)")
+def save(session: Session, arguments: list[str]) -> str:
+    if not arguments:
+        raise ClaudeMagicError("usage: %claude save PATH [NAME]")
+    conversation = _existing(session, _conversation_name(arguments[1:]))
+    path = Path(arguments[0]).expanduser()
+    try:
+        path.write_text(json.dumps(conversation.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
+    except OSError as error:
+        raise ClaudeMagicError(f"Could not write {path}: {error.strerror}") from None
+    return f"Saved {len(conversation)} turns to {path}."
+
+
+@command("load", "load PATH [NAME]        replace the conversation with one saved by `save`")
+def load(session: Session, arguments: list[str]) -> str:
+    if not arguments:
+        raise ClaudeMagicError("usage: %claude load PATH [NAME]")
+    path = Path(arguments[0]).expanduser()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        conversation = Conversation.from_dict(data)
+    except OSError as error:
+        raise ClaudeMagicError(f"Could not read {path}: {error.strerror}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise ClaudeMagicError(f"{path} is not a claude-magic conversation file ({error}).") from None
+    name = _conversation_name(arguments[1:])
+    conversation.name = name
+    session.conversations[name] = conversation
+    return f"Loaded {len(conversation)} turns from {path} into {name or 'the default conversation'}."

@@ -1,0 +1,158 @@
+"""The `%claude` / `%%claude` magics: parse options, build a turn, hand events to a view."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Bool, CInt, Dict, Enum, Float, Unicode, Union
+
+from .errors import ConfigurationError
+from .models import DEFAULT_MODEL
+from .settings import Settings
+
+__all__ = ["ClaudeMagic", "cell_magic_help"]
+
+
+@magics_class
+class ClaudeMagic(Magics):
+    """Talk to Claude from notebook cells. Configure with `%config ClaudeMagic.model = "opus"`."""
+
+    model = Unicode(DEFAULT_MODEL, help="Default model: a full id or an alias (opus, sonnet, haiku). "
+                    "ANTHROPIC_MODEL overrides the built-in default.").tag(config=True)
+    max_tokens = CInt(8192, help="Default max_tokens of an answer.").tag(config=True)
+    system = Unicode(None, allow_none=True, help="Default system prompt.").tag(config=True)
+    thinking = Union([Unicode(), CInt()], default_value=None, allow_none=True,
+                     help="Default thinking: None, 'adaptive' or a token budget.").tag(config=True)
+    effort = Enum(["low", "medium", "high", "xhigh", "max"], default_value=None, allow_none=True,
+                  help="Default effort level (output_config.effort).").tag(config=True)
+    thinking_display = Enum(["summarized", "omitted"], default_value="summarized",
+                            help="Whether thinking text is returned when thinking is on.").tag(config=True)
+    cache = Bool(True, help="Prompt caching (a cache breakpoint on every request).").tag(config=True)
+    cache_ttl = Enum(["5m", "1h"], default_value="5m", help="Prompt cache lifetime.").tag(config=True)
+    base_url = Unicode(None, allow_none=True,
+                       help="API endpoint; default ANTHROPIC_BASE_URL or the public API.").tag(config=True)
+    max_retries = CInt(2, help="Retries made by the SDK on 429/5xx/connection errors.").tag(config=True)
+    timeout = Float(600.0, help="Seconds before a request times out.").tag(config=True)
+    max_steps = CInt(20, help="Most API calls in one turn's tool loop.").tag(config=True)
+    tool_timeout = Float(120.0, help="Seconds a tool call may run.").tag(config=True)
+    tool_result_budget = CInt(20_000, help="Characters of a tool result sent to Claude.").tag(config=True)
+    aliases = Dict(help="Extra model aliases, e.g. {'fast': 'claude-haiku-4-5'}.").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        import os
+
+        if os.environ.get("ANTHROPIC_MODEL") and "model" not in (self.config.get("ClaudeMagic") or {}):
+            self.model = os.environ["ANTHROPIC_MODEL"]
+
+    def settings(self) -> Settings:
+        """The traitlets config as the core's plain settings."""
+        return Settings(
+            model=self.model, base_url=self.base_url, max_tokens=self.max_tokens, system=self.system,
+            thinking=self.thinking, effort=self.effort, thinking_display=self.thinking_display,
+            cache=self.cache, cache_ttl=self.cache_ttl, max_steps=self.max_steps,
+            max_retries=self.max_retries, timeout=self.timeout, tool_timeout=self.tool_timeout,
+            tool_result_budget=self.tool_result_budget, aliases=dict(self.aliases),
+        )
+
+    def _session(self) -> Any:
+        from .session import get_session
+
+        session = get_session()
+        session.settings = self.settings()
+        return session
+
+    @line_magic
+    def claude(self, line: str) -> Any:
+        """%claude COMMAND [ARGS]: reset, history, model, usage, save, load, tools ... (`%claude --help`)."""
+        from .commands import run_command
+
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            raise UsageError(f"%claude: {error}") from None
+        session = self._session()
+        if words and words[0] == "model" and len(words) > 1:
+            from .models import resolve_model
+
+            self.model = resolve_model(words[1], dict(self.aliases))
+        output = run_command(session, words)
+        if isinstance(output, str):
+            _show_text(output)
+            return None
+        return output
+
+    @magic_arguments()
+    @argument("-m", "--model", help="Model id or alias (opus, sonnet, haiku).")
+    @argument("-s", "--system", help="System prompt for this cell.")
+    @argument("--max-tokens", type=int, help="Most tokens in the answer.")
+    @argument("--think", nargs="?", const="adaptive", metavar="BUDGET",
+              help="Show Claude's thinking: adaptive, or a token budget (>= 1024).")
+    @argument("--effort", choices=["low", "medium", "high", "xhigh", "max"], help="Effort level.")
+    @argument("--new", action="store_true", help="Answer outside the running conversation.")
+    @argument("--chat", metavar="NAME", help="Talk in the named conversation.")
+    @argument("--tools", metavar="A,B", help="Offer only these tools (comma-separated).")
+    @argument("--no-tools", action="store_true", help="Offer no tools for this cell.")
+    @argument("--no-cache", action="store_true", help="No prompt-cache breakpoint for this cell.")
+    @argument("--cache-ttl", choices=["5m", "1h"], help="Prompt-cache lifetime for this cell.")
+    @cell_magic("claude")
+    def claude_cell(self, line: str, cell: str) -> None:
+        """Send the cell to Claude with the conversation so far; the answer streams below."""
+        from .api import raise_for_result, turn_settings
+        from .views.select import make_view
+
+        arguments = _parse(self.claude_cell, line)
+        prompt = cell.strip()
+        if not prompt:
+            raise UsageError("The cell is empty: write your prompt below the %%claude line.")
+        tools: tuple[str, ...] | None = None
+        if arguments.no_tools:
+            tools = ()
+        elif arguments.tools:
+            tools = tuple(name.strip() for name in arguments.tools.split(",") if name.strip())
+        session = self._session()
+        try:
+            settings, options = turn_settings(
+                session.settings, model=arguments.model, system=arguments.system,
+                max_tokens=arguments.max_tokens, think=arguments.think, effort=arguments.effort,
+                cache_ttl=arguments.cache_ttl, no_cache=arguments.no_cache, chat=arguments.chat,
+                new=arguments.new, tools=tools, cell_id=_cell_id(self.shell),
+            )
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
+        result = session.ask(cell, settings=settings, options=options, emit=make_view(self.shell))
+        raise_for_result(result)
+
+
+def _parse(method: Any, line: str) -> Any:
+    try:
+        return parse_argstring(method, line)
+    except UsageError as error:
+        raise UsageError(f"%%claude: {error}") from None
+
+
+def _cell_id(shell: Any) -> str | None:
+    """The notebook cell id of the running cell, when the front end sends it."""
+    try:
+        parent = shell.kernel.get_parent()  # type: ignore[union-attr]
+        return parent.get("metadata", {}).get("cellId")
+    except (AttributeError, TypeError):
+        return None
+
+
+def _show_text(text: str) -> None:
+    """Show command output as Markdown in a notebook, as plain text in a terminal."""
+    from IPython.display import display
+
+    display({"text/markdown": text, "text/plain": text}, raw=True)
+
+
+def cell_magic_help() -> str:
+    """The `%%claude` option help (argparse's)."""
+    return ClaudeMagic.claude_cell.__doc__ or ""
+
+

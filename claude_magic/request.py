@@ -1,0 +1,57 @@
+"""Building the Messages API parameters for one step, with a byte-stable, cache-friendly prefix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ConfigurationError
+from .models import resolve_model
+from .settings import Settings
+
+__all__ = ["build_params", "thinking_param", "EFFORT_LEVELS"]
+
+EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
+
+
+def thinking_param(settings: Settings) -> tuple[dict[str, Any] | None, int]:
+    """The `thinking` parameter and the `max_tokens` it needs."""
+    thinking, max_tokens = settings.thinking, settings.max_tokens
+    if thinking in (None, False, "off", "disabled"):
+        return None, max_tokens
+    display = settings.thinking_display
+    if thinking in (True, "adaptive"):
+        return {"type": "adaptive", "display": display}, max_tokens
+    try:
+        budget = int(thinking)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"thinking must be 'adaptive' or a token budget, not {thinking!r}") from None
+    if budget < 1024:
+        raise ConfigurationError(f"a thinking budget must be at least 1024 tokens (got {budget})")
+    return {"type": "enabled", "budget_tokens": budget, "display": display}, max(max_tokens, budget + 4096)
+
+
+def build_params(messages: list[dict[str, Any]], settings: Settings,
+                 tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Keyword arguments for `client.messages.stream` (tools → system → messages, a cache breakpoint last)."""
+    thinking, max_tokens = thinking_param(settings)
+    params: dict[str, Any] = {
+        "model": resolve_model(settings.model, settings.aliases),
+        "max_tokens": max_tokens,
+        "messages": messages,
+    }
+    if settings.system:
+        params["system"] = settings.system
+    if tools:
+        params["tools"] = tools
+    if thinking is not None:
+        params["thinking"] = thinking
+    if settings.effort:
+        if settings.effort not in EFFORT_LEVELS:
+            raise ConfigurationError(f"effort must be one of {', '.join(EFFORT_LEVELS)}, not {settings.effort!r}")
+        params["output_config"] = {"effort": settings.effort}
+    if settings.cache:
+        control: dict[str, Any] = {"type": "ephemeral"}
+        if settings.cache_ttl == "1h":
+            control["ttl"] = "1h"
+        params["cache_control"] = control
+    return params

@@ -1,0 +1,61 @@
+"""The result of a turn as seen from Python: text, SDK messages, usage, cost, status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .usage import Usage
+
+__all__ = ["TurnResult"]
+
+
+@dataclass
+class TurnResult:
+    """What a `%%claude` cell or `claude_magic.ask()` produced.
+
+    `status` is complete, interrupted, cut_off, error or max_steps; `error` holds the one-line message.
+    """
+
+    turn_id: str
+    model: str
+    conversation: str
+    content: list[dict[str, Any]] = field(default_factory=list)   # every assistant block of the turn
+    messages: list[Any] = field(default_factory=list)             # SDK `Message` of each step
+    usage: Usage = field(default_factory=Usage)
+    cost: float | None = None
+    stop_reason: str | None = None
+    status: str = "complete"
+    error: str | None = None
+    duration: float = 0.0
+    steps: int = 0
+    retries: int = 0
+
+    @property
+    def text(self) -> str:
+        """The answer's text blocks joined."""
+        return "\n\n".join(block["text"] for block in self.content if block.get("type") == "text")
+
+    @property
+    def thinking(self) -> str:
+        """The returned (summarized) thinking, joined."""
+        return "\n\n".join(block.get("thinking", "") for block in self.content if block.get("type") == "thinking")
+
+    @property
+    def message(self) -> Any:
+        """The SDK `Message` of the last API call (None if none arrived)."""
+        return self.messages[-1] if self.messages else None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "complete"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        preview = self.text[:60].replace("\n", " ")
+        return f"<TurnResult {self.status} {self.model} {self.usage.output_tokens} out: {preview!r}>"
+
+    def _repr_markdown_(self) -> str:
+        return self.text

@@ -1,0 +1,113 @@
+"""The one session per kernel: client, conversations, tools, usage totals and the last result."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .agent import Toolbox, run_turn
+from .cancellation import Cancellation
+from .client import ClientFactory
+from .conversation import Conversation
+from .errors import ClaudeMagicError, ConversationBusy
+from .events import Event
+from .pricing import Price
+from .results import TurnResult
+from .settings import Settings, TurnOptions
+from .usage import Usage
+
+__all__ = ["Session", "get_session"]
+
+
+class Session:
+    """Everything a kernel's conversations with Claude share."""
+
+    def __init__(self, settings: Settings | None = None, toolbox: Toolbox | None = None) -> None:
+        self.settings = settings or Settings()
+        self.clients = ClientFactory()
+        self.conversations: dict[str, Conversation] = {"": Conversation("")}
+        self.toolbox = toolbox
+        self.prices: dict[str, Price] = {}
+        self.usage = Usage()
+        self.cost = 0.0
+        self.last: TurnResult | None = None
+        self._locks: dict[str, threading.Lock] = {}
+        self._state_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (f"<Session model={self.settings.model!r} conversations={len(self.conversations)} "
+                f"turns={sum(len(c) for c in self.conversations.values())}>")
+
+    def conversation(self, name: str = "") -> Conversation:
+        """The named conversation, created on first use (the default one has no name)."""
+        with self._state_lock:
+            if name not in self.conversations:
+                self.conversations[name] = Conversation(name)
+            return self.conversations[name]
+
+    def lock_for(self, name: str) -> threading.Lock:
+        """The lock that serializes turns on one conversation."""
+        with self._state_lock:
+            return self._locks.setdefault(name, threading.Lock())
+
+    def ask(self, prompt: str | list[dict[str, Any]], *, settings: Settings | None = None,
+            options: TurnOptions | None = None, emit: Callable[[Event], None] | None = None,
+            cancellation: Cancellation | None = None, wait: float = 0.0,
+            tool_context: Any = None) -> TurnResult:
+        """Run one turn; returns its result (errors are in `result.error`, never raised as tracebacks)."""
+        settings = settings or self.settings
+        options = options or TurnOptions()
+        content, text = _prompt_content(prompt)
+        client = self.clients.get(settings)
+        conversation = Conversation("(new)") if options.new else self.conversation(options.conversation)
+        lock = self.lock_for(conversation.name if not options.new else f"(new){id(conversation)}")
+        acquired = lock.acquire(timeout=wait) if wait > 0 else lock.acquire(blocking=False)
+        if not acquired:
+            label = f"conversation {conversation.name!r}" if conversation.name else "the default conversation"
+            raise ConversationBusy(f"A turn is already running in {label} (chat panel or another cell): "
+                                   "wait for it to finish or press Stop, then re-run.")
+        try:
+            result = run_turn(
+                client=client, conversation=conversation, prompt=content, prompt_text=text,
+                settings=settings, toolbox=self.toolbox, tool_names=options.tools,
+                emit=emit or _ignore, cancellation=cancellation, cell_id=options.cell_id,
+                request_counter=self.clients.requests, prices=self.prices, tool_context=tool_context,
+            )
+        finally:
+            lock.release()
+        with self._state_lock:
+            self.usage = self.usage + result.usage
+            self.cost += result.cost or 0.0
+            self.last = result
+        return result
+
+
+def _ignore(_event: Event) -> None:
+    return None
+
+
+def _prompt_content(prompt: str | list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """Prompt as content blocks plus its text (for records and history)."""
+    if isinstance(prompt, str):
+        if not prompt.strip():
+            raise ClaudeMagicError("The prompt is empty: write what you want to ask.")
+        return [{"type": "text", "text": prompt}], prompt
+    blocks = list(prompt)
+    if not blocks:
+        raise ClaudeMagicError("The prompt is empty: write what you want to ask.")
+    text = "\n".join(block.get("text", "") for block in blocks if block.get("type") == "text")
+    return blocks, text
+
+
+_session: Session | None = None
+_session_lock = threading.Lock()
+
+
+def get_session() -> Session:
+    """The kernel's session (created on first use)."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = Session()
+        return _session

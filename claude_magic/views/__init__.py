@@ -1,0 +1,1 @@
+"""Views: consumers of turn events (terminal, notebook display, live widgets)."""

@@ -1,0 +1,28 @@
+"""The one-line usage/cost/time summary shown under an answer."""
+
+from __future__ import annotations
+
+from ..results import TurnResult
+
+__all__ = ["footer_text"]
+
+
+def footer_text(result: TurnResult) -> str:
+    """e.g. `claude-sonnet-5-5 · 1,204 in (1,000 cached) · 312 out · $0.0061 · 2.4 s · end_turn`."""
+    usage = result.usage
+    pieces = [result.model, f"{usage.total_input_tokens:,} in"]
+    if usage.cache_read_input_tokens or usage.cache_creation_input_tokens:
+        pieces[-1] += (f" ({usage.cache_read_input_tokens:,} cache read, "
+                       f"{usage.cache_creation_input_tokens:,} cache write)")
+    out = f"{usage.output_tokens:,} out"
+    if usage.thinking_tokens:
+        out += f" ({usage.thinking_tokens:,} thinking)"
+    pieces.append(out)
+    pieces.append(f"${result.cost:.4f}" if result.cost is not None else "cost unknown")
+    pieces.append(f"{result.duration:.1f} s")
+    if result.steps > 1:
+        pieces.append(f"{result.steps} steps")
+    if result.retries:
+        pieces.append(f"{result.retries} retr{'y' if result.retries == 1 else 'ies'}")
+    pieces.append(result.stop_reason or result.status)
+    return " · ".join(pieces)
