@@ -19,7 +19,6 @@ from .request import build_params
 from .results import TurnResult
 from .settings import Settings
 from .stream import stream_step
-from .usage import Usage
 
 __all__ = ["Toolbox", "run_turn"]
 
@@ -31,10 +30,12 @@ class Toolbox(Protocol):
         """Tool parameters for the API, in a stable order (`names` None: all, (): none)."""
 
     def run(self, calls: list[dict[str, Any]], emit: Callable[[Event], None],
-            cancellation: Cancellation | None, context: Any = None) -> list[dict[str, Any]]:
+            cancellation: Cancellation | None, context: Any = None,
+            settings: Settings | None = None) -> list[dict[str, Any]]:
         """Run `tool_use` blocks; return one `tool_result` block per call, in call order.
 
-        `context` is whatever the front end passed as `tool_context` (consent UI, main-thread runner).
+        `context` is whatever the front end passed as `tool_context` (consent UI, main-thread runner);
+        `settings` are the turn's (tool_timeout, tool_result_budget).
         On Ctrl-C raise KeyboardInterrupt, optionally with `.results` {tool_use_id: tool_result} of the
         calls that finished.
         """
@@ -117,7 +118,7 @@ def _loop(client: Any, conversation: Conversation, settings: Settings, tools: li
             if toolbox is None:
                 conversation.answer_pending("No tools are available in this session.")
             else:
-                conversation.add_user(toolbox.run(calls, emit, cancellation, tool_context))
+                conversation.add_user(toolbox.run(calls, emit, cancellation, tool_context, settings=settings))
             continue
         if outcome.stop_reason == "pause_turn":
             continue

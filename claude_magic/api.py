@@ -43,13 +43,17 @@ def turn_settings(base: Settings, *, model: str | None = None, system: str | Non
 
 def raise_for_result(result: TurnResult) -> None:
     """Raise the one-line error of a turn that did not complete (so Run All stops there)."""
+    error: ClaudeMagicError | None = None
     if result.status == "interrupted":
-        raise TurnInterrupted()
-    if result.status in ("error", "cut_off") and result.error:
-        raise ClaudeMagicError(result.error)
+        error = TurnInterrupted()
+    elif result.status in ("error", "cut_off") and result.error:
+        error = ClaudeMagicError(result.error)
+    if error is not None:
+        error.result = result  # type: ignore[attr-defined]
+        raise error
 
 
-def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, raise_errors: bool = False,
+def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, raise_errors: bool = True,
         **options: Any) -> TurnResult:
     """Ask Claude in the kernel's conversation; streams into the notebook/terminal when there is one."""
     session = get_session()

@@ -38,10 +38,10 @@ def translate_exception(exc: BaseException, *, model: str, base_url: str, retrie
         return ApiError(f"Could not connect to {base_url}{after}: check that you are online, or that the "
                         "server in ANTHROPIC_BASE_URL is running.", kind="connection", retries=retries)
     if _is_transport_error(exc):
-        return StreamCutOff(f"The connection dropped mid-answer ({type(exc).__name__}).{_KEEP}",
+        return StreamCutOff(f"The answer was cut off: the connection dropped mid-answer ({type(exc).__name__}).{_KEEP}",
                             kind="connection_dropped", retries=retries)
     if isinstance(exc, ValueError) and streaming_started:
-        return StreamCutOff(f"The server sent a malformed stream event ({redact(str(exc))[:120]}).{_KEEP}",
+        return StreamCutOff(f"The answer was cut off: the server sent a malformed stream event ({redact(str(exc))[:120]}).{_KEEP}",
                             kind="malformed_stream", retries=retries)
     return None
 

@@ -124,15 +124,20 @@ class ClaudeMagic(Magics):
             )
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
-        result = session.ask(cell, settings=settings, options=options, emit=make_view(self.shell))
+        result = session.ask(prompt, settings=settings, options=options, emit=make_view(self.shell))
         raise_for_result(result)
 
 
 def _parse(method: Any, line: str) -> Any:
+    """argparse via magic_arguments; IPython keeps quotes around values, so they are removed here."""
     try:
-        return parse_argstring(method, line)
+        arguments = parse_argstring(method, line)
     except UsageError as error:
         raise UsageError(f"%%claude: {error}") from None
+    for name, value in vars(arguments).items():
+        if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            setattr(arguments, name, value[1:-1])
+    return arguments
 
 
 def _cell_id(shell: Any) -> str | None:

@@ -7,7 +7,14 @@ from typing import Any
 
 from .usage import Usage
 
-__all__ = ["TurnResult"]
+__all__ = ["TurnResult", "STATUS_MARKERS"]
+
+STATUS_MARKERS = {
+    "interrupted": "⚠ Interrupted — the answer above is incomplete.",
+    "cut_off": "⚠ Cut off — the answer above is incomplete (see the error below).",
+    "error": "⚠ The request failed (see the error below).",
+    "max_steps": "⚠ Stopped at the step limit.",
+}
 
 
 @dataclass
@@ -49,6 +56,11 @@ class TurnResult:
     @property
     def ok(self) -> bool:
         return self.status == "complete"
+
+    @property
+    def marker(self) -> str:
+        """A short note for views when the turn did not complete ("" when it did)."""
+        return STATUS_MARKERS.get(self.status, "")
 
     def __str__(self) -> str:
         return self.text

@@ -38,8 +38,8 @@ def transcript_markdown(transcript: Transcript, *, footer: bool = True) -> str:
     sections = [part_markdown(part) for part in transcript.parts]
     result = transcript.result
     if result is not None:
-        if result.error:
-            sections.append(f"**⚠ {result.error}**")
+        if result.marker:
+            sections.append(f"**{result.marker}**")
         if footer:
             sections.append(f"<sub>{footer_text(result)}</sub>")
     return "\n\n".join(section for section in sections if section)

@@ -6,7 +6,14 @@ import sys
 from typing import TextIO
 
 from ..events import (
-    BlockFinished, BlockStarted, Event, Notice, TextDelta, ThinkingDelta, ToolCallFinished, TurnFinished,
+    BlockFinished,
+    BlockStarted,
+    Event,
+    Notice,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallFinished,
+    TurnFinished,
 )
 from .footer import footer_text
 
@@ -46,7 +53,7 @@ class TerminalView:
             write(self._style(f"{event.text}\n", RED if event.level == "warning" else DIM))
         elif isinstance(event, TurnFinished):
             result = event.result
-            if result.error:
-                write(self._style(f"\n{result.error}\n", RED))
+            if result.marker:
+                write(self._style(f"\n{result.marker}\n", RED))
             write(self._style(footer_text(result) + "\n", DIM))
         self.stream.flush()

@@ -8,8 +8,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..events import (
-    BlockFinished, BlockStarted, ConsentRequested, Event, Notice, StepFinished, TextDelta, ThinkingDelta,
-    ToolCallFinished, ToolCallStarted, ToolInputDelta, TurnFinished, TurnStarted,
+    BlockFinished,
+    BlockStarted,
+    ConsentRequested,
+    Event,
+    Notice,
+    StepFinished,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    ToolInputDelta,
+    TurnFinished,
+    TurnStarted,
 )
 from ..results import TurnResult
 
