@@ -1,0 +1,64 @@
+"""Consent before a tool runs: the ask / allow / deny policies and the `input()` prompt."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Literal
+
+from ..errors import ConfigurationError
+from .context import ToolCall
+
+__all__ = [
+    "Policy", "POLICIES", "ConsentUnavailable", "check_policy", "format_request", "ask_in_console",
+    "DECLINED", "POLICY_DENIED", "NO_CONSENT_CHANNEL",
+]
+
+Policy = Literal["ask", "allow", "deny"]
+POLICIES: tuple[str, ...] = ("ask", "allow", "deny")
+
+DECLINED = "The user declined to run this tool call."
+POLICY_DENIED = ("The tool call was not run: the user's policy for the tool {name!r} is 'deny'. Do not retry it; "
+                 "ask the user if you need it.")
+NO_CONSENT_CHANNEL = ("The tool call was not run: it needs the user's consent and there was no way to ask "
+                      "(no interactive input). The user can allow it with "
+                      "`%config ClaudeMagic.tool_policies = {{{name!r}: 'allow'}}`.")
+
+_YES = frozenset({"y", "yes"})
+
+
+class ConsentUnavailable(Exception):
+    """The user could not be asked (no stdin, closed input): the call is not run."""
+
+
+def check_policy(policy: str, name: str = "") -> Policy:
+    """`policy` if valid, else a `ConfigurationError` naming the choices."""
+    if policy not in POLICIES:
+        where = f" for tool {name!r}" if name else ""
+        raise ConfigurationError(f"tool policy{where} must be one of {', '.join(POLICIES)}, not {policy!r}")
+    return policy  # type: ignore[return-value]
+
+
+def format_request(call: ToolCall) -> str:
+    """The call as the user reads it before deciding: tool name, then every argument in full."""
+    lines = [f"Claude wants to run the tool `{call.name}`:"]
+    for key, value in call.input.items():
+        if isinstance(value, str) and ("\n" in value or key == "code"):
+            lines.append(f"  {key}:")
+            lines.extend("    " + line for line in value.splitlines() or [""])
+        else:
+            lines.append(f"  {key} = {json.dumps(value, ensure_ascii=False, default=repr)}")
+    if not call.input:
+        lines.append("  (no arguments)")
+    return "\n".join(lines)
+
+
+def ask_in_console(call: ToolCall) -> bool:
+    """Print the request and ask y/N with `input()` (a stdin request in Jupyter); no answer means no."""
+    print(format_request(call), flush=True)
+    try:
+        answer = input(f"Run {call.name}? [y/N] ")
+    except (EOFError, NotImplementedError, OSError) as exc:  # StdinNotImplementedError is a NotImplementedError
+        sys.stdout.flush()
+        raise ConsentUnavailable(str(exc) or type(exc).__name__) from None
+    return answer.strip().lower() in _YES

@@ -1,0 +1,40 @@
+"""What a tool run knows about its front end: the consent UI, the main-thread runner, the call at hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .registry import Tool
+
+__all__ = ["ToolCall", "ToolContext"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One `tool_use` request as the consent UI sees it."""
+
+    id: str
+    name: str
+    input: dict[str, Any]
+    tool: Tool | None = field(default=None, repr=False)
+    policy: str = "ask"
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Passed as `Session.ask(..., tool_context=ToolContext(...))` by a front end.
+
+    - `approver(call) -> bool` decides calls whose policy is "ask" (None: an `input()` prompt).
+      Raising `consent.ConsentUnavailable` means "could not ask" (the call is not run);
+      raising KeyboardInterrupt stops the turn.
+    - `run_on_main_thread(fn) -> fn()` runs `fn` on the kernel's main thread and returns its result
+      (or raises its exception); needed when the turn runs on a worker thread (chat panel), because
+      `run_python` and figure tools must run where IPython and matplotlib live. None: run them on the
+      turn's own thread.
+    """
+
+    approver: Callable[[ToolCall], bool] | None = None
+    run_on_main_thread: Callable[[Callable[[], Any]], Any] | None = None
