@@ -1,4 +1,4 @@
-"""Notebook output without widgets: a display handle updated a few times a second, then final Markdown."""
+"""Notebook output without widgets: one display handle refreshed a few times a second, then the static bundle."""
 
 from __future__ import annotations
 
@@ -7,42 +7,38 @@ from typing import Any
 
 from ..events import Event, TurnFinished
 from .markdown_export import transcript_markdown
+from .static import static_bundle
 from .transcript import Transcript
 
-__all__ = ["DisplayView", "final_bundle"]
+__all__ = ["DisplayView"]
 
-
-def final_bundle(transcript: Transcript) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The saved output of a finished turn: (data, metadata)."""
-    markdown = transcript_markdown(transcript)
-    result = transcript.result
-    metadata: dict[str, Any] = {}
-    if result is not None:
-        metadata = {"claude_magic": {"model": result.model, "status": result.status,
-                                     "usage": result.usage.to_dict(), "cost": result.cost,
-                                     "turn_id": result.turn_id}}
-    return {"text/markdown": markdown, "text/plain": markdown}, metadata
+_PREVIEW = 4_000   # characters of the growing answer shown while it streams (the end of it)
 
 
 class DisplayView:
-    """Streams into one display handle with throttled Markdown updates."""
+    """Streams into one display handle (throttled plain Markdown), ends with the sanitized static output."""
 
-    def __init__(self, interval: float = 0.25) -> None:
-        from IPython.display import display
-
+    def __init__(self, interval: float = 0.5, *, thinking_open: bool = False) -> None:
         self.transcript = Transcript()
         self.interval = interval
+        self.thinking_open = thinking_open
+        self.handle: Any = None
         self._last = 0.0
-        self.handle = display({"text/plain": "…"}, raw=True, display_id=True)
 
     def __call__(self, event: Event) -> None:
         self.transcript.apply(event)
+        if self.handle is None:
+            from IPython.display import display
+
+            self.handle = display({"text/plain": "Claude is answering…"}, raw=True, display_id=True)
         if isinstance(event, TurnFinished):
-            data, metadata = final_bundle(self.transcript)
+            data, metadata = static_bundle(self.transcript, thinking_open=self.thinking_open)
             self.handle.update(data, metadata=metadata, raw=True)
             return
-        now = time.perf_counter()
+        now = time.monotonic()
         if now - self._last >= self.interval:
             self._last = now
-            markdown = transcript_markdown(self.transcript, footer=False) or "…"
-            self.handle.update({"text/markdown": markdown, "text/plain": markdown}, raw=True)
+            markdown = transcript_markdown(self.transcript, footer=False)
+            if len(markdown) > _PREVIEW:
+                markdown = "…" + markdown[-_PREVIEW:]
+            self.handle.update({"text/markdown": markdown or "…", "text/plain": markdown or "…"}, raw=True)

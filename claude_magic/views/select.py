@@ -1,4 +1,4 @@
-"""Choosing the view for the current front end (terminal, notebook with or without widgets)."""
+"""Choosing the view for the current front end: live widgets, a refreshed display, or the terminal."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ __all__ = ["make_view", "frontend_kind"]
 
 
 def frontend_kind(shell: Any = None) -> str:
-    """terminal, kernel or none."""
+    """terminal, widgets (a kernel whose front end can ask the user: JupyterLab, Notebook, VS Code),
+    kernel (a kernel run headless, e.g. nbclient/nbconvert) or none."""
     if shell is None:
         try:
             from IPython import get_ipython
@@ -20,21 +21,37 @@ def frontend_kind(shell: Any = None) -> str:
         shell = get_ipython()
     if shell is None:
         return "none"
-    name = type(shell).__name__
-    if name == "TerminalInteractiveShell":
+    kernel = getattr(shell, "kernel", None)
+    if type(shell).__name__ == "TerminalInteractiveShell" or kernel is None:
         return "terminal"
-    return "kernel" if getattr(shell, "kernel", None) is not None else "terminal"
+    # Headless runners send execute requests with allow_stdin=False; interactive front ends allow stdin.
+    return "widgets" if getattr(kernel, "_allow_stdin", False) and _has_widgets() else "kernel"
 
 
-def make_view(shell: Any = None, *, live: bool = True) -> Callable[[Event], None] | None:
-    """The event consumer that paints a turn where the user is looking."""
+def _has_widgets() -> bool:
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_view(shell: Any = None, *, live: bool = True,
+              thinking_open: bool = False) -> Callable[[Event], None] | None:
+    """The event consumer that paints a turn where the user is looking (`live=False`: no widgets)."""
     kind = frontend_kind(shell)
     if kind == "terminal":
         from .terminal import TerminalView
 
         return TerminalView()
-    if kind == "kernel":
+    if kind == "widgets" and live:
+        from IPython import get_ipython
+
+        from .live import LiveView
+
+        return LiveView(thinking_open=thinking_open, shell=shell or get_ipython())
+    if kind in ("widgets", "kernel"):
         from .display import DisplayView
 
-        return DisplayView()
+        return DisplayView(thinking_open=thinking_open)
     return None

@@ -1,0 +1,81 @@
+"""Painting at a bounded rate: changes are merged, painted at most every `interval`, and also when the stream stalls.
+
+Like rich's `Live`, changing the data (`touch`, cheap, once per delta) is separate from painting it
+(`paint`, a callback). The stream thread paints inline when the interval has passed; a small daemon
+thread paints what a stalled stream left unpainted and calls `tick` about once a second (elapsed time).
+A paint that took long pushes the next one back, so painting never takes more than `budget` of the time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["Pacer"]
+
+
+class Pacer:
+    """Calls `paint()` at most every `interval` seconds while there is something new to paint."""
+
+    def __init__(self, paint: Callable[[], None], *, interval: float = 0.25, budget: float = 0.1,
+                 tick: Callable[[], None] | None = None, tick_every: float = 1.0) -> None:
+        self.lock = threading.RLock()      # held while painting; hold it to change what paint reads
+        self.interval = interval
+        self.budget = budget
+        self.paints = 0
+        self._paint = paint
+        self._tick = tick
+        self._tick_every = tick_every
+        self._dirty = False
+        self._next = 0.0
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def touch(self) -> None:
+        """Something changed: paint now if the interval has passed, else leave it for later."""
+        self._dirty = True
+        if time.monotonic() >= self._next:
+            self.paint()
+
+    def paint(self, *, force: bool = False) -> None:
+        """Paint what changed (everything pending when `force`), then wait an interval before the next."""
+        with self.lock:
+            if not (self._dirty or force):
+                return
+            self._dirty = False
+            started = time.monotonic()
+            self._paint()
+            self.paints += 1
+            spent = time.monotonic() - started
+            self._next = started + max(self.interval, spent / self.budget if self.budget else 0.0)
+
+    def start(self) -> None:
+        """Start the stall watcher (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="claude-magic-pacer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the watcher; no paint happens from it afterwards."""
+        self._stopped.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=2.0)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def _watch(self) -> None:
+        last_tick = time.monotonic()
+        while not self._stopped.wait(self.interval / 2):
+            now = time.monotonic()
+            with self.lock:
+                if self._stopped.is_set():
+                    return
+                if self._dirty and now >= self._next:
+                    self.paint()
+                if self._tick is not None and now - last_tick >= self._tick_every:
+                    last_tick = now
+                    self._tick()
