@@ -69,7 +69,8 @@ def _cell_output(run: execution.CellRun) -> ToolOutput:
 
 
 def _text_of(data: dict[str, Any]) -> str:
-    for mime in ("text/plain", "text/markdown", "text/latex", "text/html"):
+    """The best text rendering: Markdown/LaTeX when present (their text/plain is often a bare repr)."""
+    for mime in ("text/markdown", "text/latex", "text/plain", "text/html"):
         value = data.get(mime)
         if value:
             return value if isinstance(value, str) else "".join(value)

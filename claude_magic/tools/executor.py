@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = ["run_calls"]
 
-_POLL = 0.1  # seconds between checks of the Stop button while waiting for tools
+# Waits are sliced so that Stop, and a Ctrl-C whose signal the OS delivered to another thread, are
+# noticed within this many seconds (a main thread blocked in one long wait would not see the signal).
+_POLL = 0.1
 
 
 @dataclass(eq=False)
@@ -77,14 +79,12 @@ class _Batch:
             self.emit(ToolCallStarted(slot.id, slot.name, slot.input))
         try:
             approved = [slot for slot in self.slots if self._approve(slot)]
-            inline = [slot for slot in approved if _runs_inline(slot.tool)]
             for slot in approved:
-                if slot not in inline:
+                if _runs_inline(slot.tool):
+                    self._collect(block=True)   # a barrier: what came before it has finished
+                    self._run_inline(slot)
+                else:
                     self._start(slot)
-            for slot in inline:
-                self._check_cancelled()
-                self._run_inline(slot)
-                self._collect(block=False)
             self._collect(block=True)
         except KeyboardInterrupt as interrupt:
             self._abandon(interrupt)
@@ -143,6 +143,7 @@ class _Batch:
         """Run a main-thread tool now, on the main thread, under the time limit."""
         tool = slot.tool
         assert tool is not None
+        self._check_cancelled()
         slot.started = time.perf_counter()
 
         def call() -> Any:
@@ -180,9 +181,7 @@ class _Batch:
             if not block or not waiting:
                 return
             deadlines = [slot.deadline for slot in waiting if slot.deadline is not None]
-            wait_for = max(0.0, min(deadlines) - now) if deadlines else None
-            if self.cancellation is not None:
-                wait_for = _POLL if wait_for is None else min(wait_for, _POLL)
+            wait_for = min([_POLL] + [max(0.0, deadline - now) for deadline in deadlines])
             concurrent.futures.wait([slot.future for slot in waiting if slot.future is not None],
                                     timeout=wait_for, return_when=concurrent.futures.FIRST_COMPLETED)
 
@@ -293,6 +292,8 @@ def _failure_output(exc: BaseException) -> ToolOutput:
         return ToolOutput(str(exc), is_error=True)
     summary = traceback.TracebackException.from_exception(exc)
     frames = [frame for frame in summary.stack if not _is_internal(frame.filename)]
+    if not frames:  # raised by the tool machinery itself (a built-in's "no such variable"): the message is enough
+        return ToolOutput(f"{type(exc).__name__}: {exc}", is_error=True)
     summary.stack = traceback.StackSummary.from_list(frames)
-    text = "".join(summary.format()) if frames else "".join(summary.format_exception_only())
-    return ToolOutput(f"The tool raised {type(exc).__name__}: {exc}\n\n{text.rstrip()}", is_error=True)
+    return ToolOutput(f"The tool raised {type(exc).__name__}: {exc}\n\n{''.join(summary.format()).rstrip()}",
+                      is_error=True)
