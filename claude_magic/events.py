@@ -135,7 +135,7 @@ class TurnFinished:
     result: TurnResult
 
 
-Event = Union[
+Event = Union[  # noqa: UP007 - a runtime alias that must also work on Python 3.10
     TurnStarted, StepStarted, BlockStarted, TextDelta, ThinkingDelta, ToolInputDelta, BlockFinished,
     StepFinished, ToolCallStarted, ConsentRequested, ToolCallFinished, Notice, TurnFinished,
 ]

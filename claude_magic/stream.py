@@ -1,7 +1,15 @@
-"""One streamed API call: SDK events in, our events out, the (possibly partial) content kept."""
+"""One streamed API call: SDK events in, our events out, the (possibly partial) content kept.
+
+The HTTP stream is read on a small pump thread and handed over through a queue, so the calling thread
+only ever waits in short timed waits: a kernel interrupt (Ctrl-C) or a Stop is acted on within ~0.1 s
+even while the server sends nothing (a signal may be delivered to another thread of the kernel, and a
+blocking socket read in the calling thread would not see it until data arrived).
+"""
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +19,8 @@ from .events import BlockFinished, BlockStarted, Event, TextDelta, ThinkingDelta
 from .usage import Usage
 
 __all__ = ["StepOutcome", "stream_step", "block_to_param"]
+
+POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -44,53 +54,113 @@ def _keepable(block: dict[str, Any], finished: bool) -> bool:
     return finished
 
 
+class _Failure:
+    """An exception raised on the pump thread, handed to the consumer."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+class _Pump:
+    """Opens the SDK stream and forwards its events to a queue from a daemon thread."""
+
+    def __init__(self, client: Any, params: dict[str, Any]) -> None:
+        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.stream: Any = None
+        self.stopped = False
+        self._thread = threading.Thread(target=self._run, args=(client, params), daemon=True,
+                                        name="claude-magic-stream")
+        self._thread.start()
+
+    def _run(self, client: Any, params: dict[str, Any]) -> None:
+        put = self.events.put
+        try:
+            with client.messages.stream(**params) as stream:
+                self.stream = stream
+                if self.stopped:
+                    return
+                for event in stream:
+                    put(event)
+                    if self.stopped:
+                        return
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer thread
+            if not self.stopped:
+                put(_Failure(error))
+        finally:
+            put(_END)
+
+    def stop(self) -> None:
+        """Stop reading and close the HTTP response (safe from any thread)."""
+        self.stopped = True
+        stream = self.stream
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - the response may already be gone
+                return
+
+    def join(self, timeout: float = 2.0) -> None:
+        self._thread.join(timeout)
+
+
 def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[Event], None],
                 cancellation: Cancellation | None = None) -> StepOutcome:
     """Stream one request, emitting events; never raises for API/transport errors or Ctrl-C."""
     outcome = StepOutcome()
     finished: set[int] = set()
-    stream = None
-    unregister = None
+    pump = _Pump(client, params)
+    unregister = cancellation.on_cancel(pump.stop) if cancellation is not None else None
+    get = pump.events.get
     try:
-        with client.messages.stream(**params) as stream:
-            if cancellation is not None:
-                unregister = cancellation.on_cancel(stream.close)
-                if cancellation.cancelled:
-                    raise KeyboardInterrupt
-            for event in stream:
-                kind = event.type
-                if kind == "content_block_delta":
-                    delta = event.delta
-                    delta_type = delta.type
-                    if delta_type == "text_delta":
-                        emit(TextDelta(step, event.index, delta.text))
-                    elif delta_type == "thinking_delta":
-                        emit(ThinkingDelta(step, event.index, delta.thinking))
-                    elif delta_type == "input_json_delta":
-                        emit(ToolInputDelta(step, event.index, delta.partial_json))
-                elif kind == "content_block_start":
-                    block = event.content_block
-                    emit(BlockStarted(step, event.index, block.type, block_to_param(block)))
-                elif kind == "content_block_stop":
-                    finished.add(event.index)
-                    emit(BlockFinished(step, event.index, block_to_param(event.content_block)))
-                elif kind == "message_start":
-                    outcome.started = True
-                elif kind == "message_stop":
-                    outcome.complete = True
+        while True:
+            try:
+                event = get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if cancellation is not None and cancellation.cancelled:
+                    raise KeyboardInterrupt from None
+                continue
+            if event is _END:
+                break
+            if isinstance(event, _Failure):
                 if cancellation is not None and cancellation.cancelled:
                     raise KeyboardInterrupt
+                outcome.error = event.error
+                break
+            kind = event.type
+            if kind == "content_block_delta":
+                delta = event.delta
+                delta_type = delta.type
+                if delta_type == "text_delta":
+                    emit(TextDelta(step, event.index, delta.text))
+                elif delta_type == "thinking_delta":
+                    emit(ThinkingDelta(step, event.index, delta.thinking))
+                elif delta_type == "input_json_delta":
+                    emit(ToolInputDelta(step, event.index, delta.partial_json))
+            elif kind == "content_block_start":
+                block = event.content_block
+                emit(BlockStarted(step, event.index, block.type, block_to_param(block)))
+            elif kind == "content_block_stop":
+                finished.add(event.index)
+                emit(BlockFinished(step, event.index, block_to_param(event.content_block)))
+            elif kind == "message_start":
+                outcome.started = True
+            elif kind == "message_stop":
+                outcome.complete = True
+            if cancellation is not None and cancellation.cancelled:
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
         outcome.interrupted = True
-    except Exception as exc:  # noqa: BLE001 - classified by the caller, content kept
-        if cancellation is not None and cancellation.cancelled:
-            outcome.interrupted = True
-        else:
-            outcome.error = exc
+        pump.stop()
     finally:
         if unregister is not None:
             unregister()
-    snapshot = _snapshot(stream)
+    pump.join()
+    snapshot = _snapshot(pump.stream)
     if snapshot is not None:
         outcome.started = True
         outcome.message = snapshot

@@ -1,0 +1,91 @@
+"""Driving a real IPython kernel: run code, collect iopub messages, interrupt."""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from jupyter_client.manager import start_new_kernel
+
+
+class KernelDriver:
+    """A started kernel plus helpers to execute and watch cells."""
+
+    def __init__(self, manager: Any, client: Any) -> None:
+        self.manager, self.client = manager, client
+
+    def execute(self, code: str, *, until: Callable[[list[dict[str, Any]]], bool] | None = None,
+                timeout: float = 60, on_message: Callable[[dict[str, Any]], None] | None = None,
+                stdin: Callable[[dict[str, Any]], str | None] | None = None) -> list[dict[str, Any]]:
+        """Run `code`; return its iopub messages once idle (or once `until(messages)` holds)."""
+        msg_id = self.client.execute(code, allow_stdin=stdin is not None)
+        messages: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if stdin is not None:
+                try:
+                    request = self.client.get_stdin_msg(timeout=0.01)
+                    answer = stdin(request)
+                    if answer is not None:
+                        self.client.input(answer)
+                except queue.Empty:
+                    pass
+            try:
+                message = self.client.get_iopub_msg(timeout=0.05)
+            except queue.Empty:
+                continue
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            messages.append(message)
+            if on_message is not None:
+                on_message(message)
+            if until is not None and until(messages):
+                return messages
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                return messages
+        raise TimeoutError(f"kernel did not finish: {code[:60]!r}")
+
+    def wait_idle(self, msg_id_messages: list[dict[str, Any]], timeout: float = 30) -> list[dict[str, Any]]:
+        """Keep reading the same execution's messages until the kernel is idle."""
+        msg_id = msg_id_messages[0]["parent_header"]["msg_id"]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                message = self.client.get_iopub_msg(timeout=0.1)
+            except queue.Empty:
+                continue
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            msg_id_messages.append(message)
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                return msg_id_messages
+        raise TimeoutError("kernel did not become idle")
+
+
+@contextmanager
+def running_kernel() -> Iterator[KernelDriver]:
+    """A fresh python3 kernel for one test (inherits os.environ)."""
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        yield KernelDriver(manager, client)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    """Every text a user would see in these messages (streams, displays, updates, errors)."""
+    parts = []
+    for message in messages:
+        content = message["content"]
+        if message["msg_type"] == "stream":
+            parts.append(content["text"])
+        elif message["msg_type"] in ("display_data", "update_display_data", "execute_result"):
+            data = content.get("data", {})
+            parts.append(data.get("text/markdown") or data.get("text/plain") or "")
+        elif message["msg_type"] == "error":
+            parts.append(f"{content['ename']}: {content['evalue']}\n" + "\n".join(content["traceback"]))
+    return "\n".join(parts)
