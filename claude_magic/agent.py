@@ -44,7 +44,7 @@ class Toolbox(Protocol):
 def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, Any]], prompt_text: str,
              settings: Settings, toolbox: Toolbox | None, tool_names: tuple[str, ...] | None,
              emit: Callable[[Event], None], cancellation: Cancellation | None = None,
-             cell_id: str | None = None, request_counter: Any = None,
+             cell_id: str | None = None,
              prices: dict[str, Price] | None = None, tool_context: Any = None) -> TurnResult:
     """Run one prompt to the end; the conversation is valid afterwards whatever happened."""
     model = resolve_model(settings.model, settings.aliases)
@@ -57,20 +57,11 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
     tools = toolbox.definitions(tool_names) if toolbox is not None else []
     started = time.perf_counter()
     emit(TurnStarted(record.id, model, conversation.name, prompt_text))
-    requests_before = request_counter.count if request_counter is not None else 0
-
-    def retries() -> int:
-        if request_counter is None:
-            return 0
-        return max(0, request_counter.count - requests_before - result.steps)
-
     try:
-        _loop(client, conversation, settings, tools, toolbox, emit, cancellation, result, retries,
-              tool_context)
+        _loop(client, conversation, settings, tools, toolbox, emit, cancellation, result, tool_context)
     except KeyboardInterrupt as interrupt:
         _answer_interrupted_tools(conversation, interrupt)
         result.status, result.error = "interrupted", str(TurnInterrupted())
-    result.retries = retries()
     result.duration = time.perf_counter() - started
     result.cost = cost_of(result.usage, model, prices)
     if not result.content and result.status != "complete" and not _has_tool_results(conversation, checkpoint):
@@ -86,13 +77,14 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
 
 def _loop(client: Any, conversation: Conversation, settings: Settings, tools: list[dict[str, Any]],
           toolbox: Toolbox | None, emit: Callable[[Event], None], cancellation: Cancellation | None,
-          result: TurnResult, retries: Callable[[], int], tool_context: Any) -> None:
+          result: TurnResult, tool_context: Any) -> None:
     base_url = resolved_base_url(settings)
     for step in range(settings.max_steps):
         params = build_params(conversation.snapshot(), settings, tools)
         emit(StepStarted(step))
         outcome = stream_step(client, params, step, emit, cancellation)
         result.steps += 1
+        result.retries += outcome.retries
         result.usage = result.usage + outcome.usage
         if outcome.message is not None:
             result.messages.append(outcome.message)
@@ -105,7 +97,7 @@ def _loop(client: Any, conversation: Conversation, settings: Settings, tools: li
             conversation.answer_pending(INTERRUPTED_TOOL_RESULT.replace("interrupted by the user",
                                                                         "cut off by an error"))
             error = translate_exception(outcome.error, model=params["model"], base_url=base_url,
-                                        retries=retries(), streaming_started=outcome.started) \
+                                        retries=outcome.retries, streaming_started=outcome.started) \
                 if outcome.error is not None else cut_off_error()
             if error is None:
                 raise outcome.error  # a real bug: keep its traceback

@@ -1,4 +1,4 @@
-"""Building (and caching) the SDK client from the environment, counting the SDK's retries."""
+"""Building (and caching) the SDK client from the environment."""
 
 from __future__ import annotations
 
@@ -12,16 +12,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     import anthropic
 
-__all__ = ["ClientFactory", "RequestCounter", "resolved_base_url"]
-
-
-class RequestCounter(threading.local):
-    """HTTP requests sent by the SDK on this thread (retries included)."""
-
-    count = 0
-
-    def hook(self, _request: Any) -> None:
-        self.count += 1
+__all__ = ["ClientFactory", "resolved_base_url", "retries_taken"]
 
 
 def resolved_base_url(settings: Settings) -> str:
@@ -35,7 +26,6 @@ class ClientFactory:
     def __init__(self) -> None:
         self._clients: dict[tuple[Any, ...], anthropic.Anthropic] = {}
         self._lock = threading.Lock()
-        self.requests = RequestCounter()
 
     def get(self, settings: Settings) -> anthropic.Anthropic:
         """The client for these settings; raises `MissingCredentialError` when there is no key."""
@@ -56,8 +46,15 @@ class ClientFactory:
                base_url: str) -> anthropic.Anthropic:
         import anthropic
 
-        http_client = anthropic.DefaultHttpxClient(event_hooks={"request": [self.requests.hook]})
         return anthropic.Anthropic(
             api_key=api_key, auth_token=auth_token, base_url=base_url, max_retries=settings.max_retries,
-            timeout=settings.timeout, default_headers=settings.extra_headers or None, http_client=http_client,
+            timeout=settings.timeout, default_headers=settings.extra_headers or None,
         )
+
+
+def retries_taken(request: Any) -> int:
+    """How many retries the SDK made before sending `request` (its `x-stainless-retry-count` header)."""
+    try:
+        return int(request.headers.get("x-stainless-retry-count", 0))
+    except (AttributeError, TypeError, ValueError):
+        return 0

@@ -72,7 +72,7 @@ class Session:
                 client=client, conversation=conversation, prompt=content, prompt_text=text,
                 settings=settings, toolbox=self.toolbox, tool_names=options.tools,
                 emit=emit or _ignore, cancellation=cancellation, cell_id=options.cell_id,
-                request_counter=self.clients.requests, prices=self.prices, tool_context=tool_context,
+                prices=self.prices, tool_context=tool_context,
             )
         finally:
             lock.release()

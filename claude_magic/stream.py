@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cancellation import Cancellation
+from .client import retries_taken
 from .events import BlockFinished, BlockStarted, Event, TextDelta, ThinkingDelta, ToolInputDelta
 from .usage import Usage
 
@@ -35,6 +36,7 @@ class StepOutcome:
     started: bool = False                # `message_start` arrived
     error: BaseException | None = None   # what ended the stream early, if anything
     interrupted: bool = False
+    retries: int = 0                     # retries the SDK made before this step's request got through
 
 
 def block_to_param(block: Any) -> dict[str, Any]:
@@ -160,6 +162,7 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
         if unregister is not None:
             unregister()
     pump.join()
+    outcome.retries = _retries(pump.stream, outcome.error)
     snapshot = _snapshot(pump.stream)
     if snapshot is not None:
         outcome.started = True
@@ -170,6 +173,14 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
         outcome.content = [block for index, block in blocks
                            if _keepable(block, outcome.complete or index in finished)]
     return outcome
+
+
+def _retries(stream: Any, error: BaseException | None) -> int:
+    """Retries the SDK made, read from the request that got (or failed to get) the answer."""
+    request = getattr(error, "request", None)
+    if request is None and stream is not None:
+        request = getattr(getattr(stream, "response", None), "request", None)
+    return retries_taken(request) if request is not None else 0
 
 
 def _snapshot(stream: Any) -> Any:
