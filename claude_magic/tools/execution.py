@@ -77,9 +77,10 @@ def run_cell(code: str, shell: Any = None) -> CellRun:
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - the code's failure is its result
             run.error = _format_error(exc, filename)
     run.stdout, run.stderr, run.outputs = stdout.getvalue(), stderr.getvalue(), list(outputs)
-    shown = figures.as_figure(value)
     if value is not None and not source.rstrip().endswith(";"):
         run.result = _format_value(value, shell)
+    # a Figure shown as the result (inline backend: as PNG) is not sent a second time
+    shown = figures.as_figure(value) if run.result is not None and "image/png" in run.result[0] else None
     changed = figures.changed_figures(before)
     for figure in changed:
         if figure is not shown:

@@ -46,14 +46,14 @@ class Tool:
                  consent: str = "allow", main_thread: bool = False, builtin: bool = False,
                  input_schema: dict[str, Any] | None = None) -> None:
         self.function = function
+        self.is_async = inspect.iscoroutinefunction(function)
+        self.builtin = builtin
         self.name = name or getattr(function, "__name__", "")
         if not _NAME.match(self.name):
             raise ToolDefinitionError(f"A tool name must be 1-64 letters, digits, '_' or '-' (got {self.name!r}); "
                                       "pass name=... to @tool.")
         self.consent: Policy = check_policy(consent, self.name)
         self.main_thread = main_thread
-        self.builtin = builtin
-        self.is_async = inspect.iscoroutinefunction(function)
         self._description = description
         self._input_schema = input_schema
         self._sdk_tool: Any = None
@@ -92,8 +92,7 @@ class Tool:
         if self._definition is None:
             data = json.loads(json.dumps(self.sdk_tool.to_dict()))
             if not data.get("description"):
-                signature = inspect.signature(self.function)
-                data["description"] = f"Call the Python function {self.name}{signature}."
+                data["description"] = f"Call the Python function {self.name}{_signature(self.function)}."
             self._definition = data
         return self._definition
 
@@ -114,6 +113,14 @@ class Tool:
             return await self.sdk_tool.call(arguments)
         except (ValueError, TypeError) as exc:
             raise _input_error(self.name, exc) from exc
+
+
+def _signature(function: Callable[..., Any]) -> str:
+    """The signature with annotations evaluated where possible (`from __future__ import annotations`)."""
+    try:
+        return str(inspect.signature(function, eval_str=True))
+    except Exception:  # noqa: BLE001 - unresolvable annotations: show them as written
+        return str(inspect.signature(function))
 
 
 def _input_error(name: str, exc: Exception) -> Exception:
@@ -190,6 +197,7 @@ class Toolbox:
     def tool(self, function: F | None = None, /, *, name: str | None = None, description: str | None = None,
              consent: str = "allow", main_thread: bool = False) -> F | Callable[[F], F]:
         """Decorator registering a function in this toolbox (the function itself is returned unchanged)."""
+        check_policy(consent, name or "")
 
         def register(fn: F) -> F:
             self.add(Tool(fn, name=name, description=description, consent=consent, main_thread=main_thread))
