@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from .api_errors import cut_off_error, translate_exception
 from .cancellation import Cancellation
 from .client import resolved_base_url
+from .context_window import ContextOverflow, ModelCatalog, check_fits
 from .conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
 from .errors import TurnInterrupted
 from .events import Event, Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
@@ -45,7 +46,8 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
              settings: Settings, toolbox: Toolbox | None, tool_names: tuple[str, ...] | None,
              emit: Callable[[Event], None], cancellation: Cancellation | None = None,
              cell_id: str | None = None,
-             prices: dict[str, Price] | None = None, tool_context: Any = None) -> TurnResult:
+             prices: dict[str, Price] | None = None, tool_context: Any = None,
+             catalog: ModelCatalog | None = None) -> TurnResult:
     """Run one prompt to the end; the conversation is valid afterwards whatever happened."""
     model = resolve_model(settings.model, settings.aliases)
     record = TurnRecord(prompt=prompt_text, cell_id=cell_id, model=model)
@@ -58,7 +60,7 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
     started = time.perf_counter()
     emit(TurnStarted(record.id, model, conversation.name, prompt_text))
     try:
-        _loop(client, conversation, settings, tools, toolbox, emit, cancellation, result, tool_context)
+        _loop(client, conversation, settings, tools, toolbox, emit, cancellation, result, tool_context, catalog)
     except KeyboardInterrupt as interrupt:
         _answer_interrupted_tools(conversation, interrupt)
         result.status, result.error = "interrupted", str(TurnInterrupted())
@@ -77,10 +79,16 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
 
 def _loop(client: Any, conversation: Conversation, settings: Settings, tools: list[dict[str, Any]],
           toolbox: Toolbox | None, emit: Callable[[Event], None], cancellation: Cancellation | None,
-          result: TurnResult, tool_context: Any) -> None:
+          result: TurnResult, tool_context: Any, catalog: ModelCatalog | None) -> None:
     base_url = resolved_base_url(settings)
     for step in range(settings.max_steps):
         params = build_params(conversation.snapshot(), settings, tools)
+        if catalog is not None and settings.context_window_check:
+            overflow = _overflow(client, params, catalog)
+            if overflow:
+                conversation.answer_pending("Not run: the conversation no longer fits the context window.")
+                result.status, result.error = "error", overflow
+                return
         emit(StepStarted(step))
         outcome = stream_step(client, params, step, emit, cancellation)
         result.steps += 1
@@ -124,6 +132,19 @@ def _loop(client: Any, conversation: Conversation, settings: Settings, tools: li
     result.error = (f"Stopped after {settings.max_steps} steps (ClaudeMagic.max_steps); the tool results so "
                     "far are kept — ask Claude to continue if you want more.")
     emit(Notice(result.error, "warning"))
+
+
+def _overflow(client: Any, params: dict[str, Any], catalog: ModelCatalog) -> str:
+    """The overflow message, or "" when the request fits (or the server cannot tell)."""
+    import anthropic
+
+    try:
+        check_fits(client, params, catalog)
+    except ContextOverflow as overflow:
+        return str(overflow)
+    except anthropic.APIError:
+        return ""
+    return ""
 
 
 def _answer_interrupted_tools(conversation: Conversation, interrupt: KeyboardInterrupt) -> None:

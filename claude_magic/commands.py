@@ -150,3 +150,85 @@ def load(session: Session, arguments: list[str]) -> str:
     conversation.name = name
     session.conversations[name] = conversation
     return f"Loaded {len(conversation)} turns from {path} into {name or 'the default conversation'}."
+
+
+@command("chats", "chats                   list the conversations (the default one has no name)")
+def chats(session: Session, arguments: list[str]) -> str:
+    rows = ["| conversation | turns | messages | last prompt |", "|---|---|---|---|"]
+    for name, conversation in session.conversations.items():
+        last = conversation.turns[-1].prompt if conversation.turns else ""
+        rows.append(f"| {name or '(default)'} | {len(conversation)} | {len(conversation.messages)} | {_short(last)} |")
+    return "\n".join(rows)
+
+
+@command("pop", "pop [NAME]              drop the last turn of the (named) conversation")
+def pop(session: Session, arguments: list[str]) -> str:
+    conversation = _existing(session, _conversation_name(arguments))
+    record = conversation.pop()
+    if record is None:
+        return "The conversation is empty: nothing to drop."
+    return f"Dropped the last turn ({_short(record.prompt)}); {len(conversation)} turns remain."
+
+
+@command("export", "export PATH.md [NAME]   write a readable Markdown transcript")
+def export(session: Session, arguments: list[str]) -> str:
+    from .transcript_export import conversation_markdown
+
+    if not arguments:
+        raise ClaudeMagicError("usage: %claude export PATH.md [NAME]")
+    conversation = _existing(session, _conversation_name(arguments[1:]))
+    path = Path(arguments[0]).expanduser()
+    try:
+        path.write_text(conversation_markdown(conversation), encoding="utf-8")
+    except OSError as error:
+        raise ClaudeMagicError(f"Could not write {path}: {error.strerror}") from None
+    return f"Wrote a transcript of {len(conversation)} turns to {path}."
+
+
+@command("models", "models                  the models the API offers, with context window and max output")
+def models(session: Session, arguments: list[str]) -> str:
+    client = session.clients.get(session.settings)
+    listed = _api_call(session, lambda: session.catalog.list(client))
+    aliases = {target: alias for alias, target in {**ALIASES, **session.settings.aliases}.items()}
+    rows = ["| model | alias | name | context window | max output |", "|---|---|---|---|---|"]
+    for info in listed:
+        window = getattr(info, "max_input_tokens", None)
+        output = getattr(info, "max_tokens", None)
+        rows.append(f"| {info.id} | {aliases.get(info.id, '')} | {getattr(info, 'display_name', '')} | "
+                    f"{window:,} | {output:,} |" if window and output else
+                    f"| {info.id} | {aliases.get(info.id, '')} | {getattr(info, 'display_name', '')} | ? | ? |")
+    return "\n".join(rows)
+
+
+@command("tokens", "tokens [NAME]           count the conversation's tokens and how full the context window is")
+def tokens(session: Session, arguments: list[str]) -> str:
+    from .context_window import count_tokens
+    from .request import build_params
+
+    conversation = _existing(session, _conversation_name(arguments))
+    if not conversation.messages:
+        return "The conversation is empty."
+    client = session.clients.get(session.settings)
+    tools = session.toolbox.definitions(None) if session.toolbox is not None else []
+    params = build_params(conversation.snapshot(), session.settings, tools)
+    if params["messages"][-1]["role"] == "assistant":
+        params["messages"] = [*params["messages"], {"role": "user", "content": "(next prompt)"}]
+    counted = _api_call(session, lambda: count_tokens(client, params))
+    window = _api_call(session, lambda: session.catalog.window(client, params["model"]))
+    share = counted / window if window else 0.0
+    return (f"{counted:,} input tokens for the next request to {params['model']}: {share:.1%} of its "
+            f"{window:,}-token context window.")
+
+
+def _api_call(session: Session, call: Callable[[], Any]) -> Any:
+    """Run an API call for a command, turning failures into one-line errors."""
+    from .api_errors import translate_exception
+    from .client import resolved_base_url
+
+    try:
+        return call()
+    except Exception as exc:
+        error = translate_exception(exc, model=session.settings.model, base_url=resolved_base_url(session.settings))
+        if error is None:
+            raise
+        raise error from None

@@ -104,11 +104,28 @@ class Conversation:
         """Remove the last turn and its messages; returns its record."""
         if not self.turns:
             return None
-        record = self.turns.pop()
-        self.truncate(record.start)
-        # The popped prompt may have been merged into the previous turn's interrupted tool results.
-        self.answer_pending()
-        return record
+        return self.rewind(len(self.turns) - 1)[0]
+
+    def turn_of_cell(self, cell_id: str) -> int | None:
+        """Index of the turn that the notebook cell `cell_id` sent, if any."""
+        for index, record in enumerate(self.turns):
+            if record.cell_id == cell_id:
+                return index
+        return None
+
+    def rewind(self, turn_index: int) -> list[TurnRecord]:
+        """Drop turn `turn_index` and every later turn; returns the dropped records."""
+        dropped = self.turns[turn_index:]
+        if dropped:
+            del self.turns[turn_index:]
+            self.truncate(dropped[0].start)
+            self.answer_pending()
+        return dropped
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Put back a state saved with `to_dict` (used when a re-asked turn fails)."""
+        restored = Conversation.from_dict(data)
+        self.messages, self.turns = restored.messages, restored.turns
 
     def reset(self) -> None:
         """Forget everything."""

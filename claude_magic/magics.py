@@ -41,6 +41,13 @@ class ClaudeMagic(Magics):
     tool_timeout = Float(120.0, help="Seconds a tool call may run.").tag(config=True)
     tool_result_budget = CInt(20_000, help="Characters of a tool result sent to Claude.").tag(config=True)
     aliases = Dict(help="Extra model aliases, e.g. {'fast': 'claude-haiku-4-5'}.").tag(config=True)
+    rerun = Enum(["replace", "append"], default_value="replace",
+                 help="Re-running a %%claude cell: 'replace' its earlier turn (later turns are dropped), "
+                      "or 'append' a new turn.").tag(config=True)
+    context_window_check = Bool(True, help="Refuse a turn that would overflow the model's context window, "
+                                "before sending it.").tag(config=True)
+    prices = Dict(help="Price overrides, USD per million tokens: {'claude-opus-5-5': [4, 20]} "
+                  "(model id prefix: [input, output]).").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -56,7 +63,8 @@ class ClaudeMagic(Magics):
             thinking=self.thinking, effort=self.effort, thinking_display=self.thinking_display,
             cache=self.cache, cache_ttl=self.cache_ttl, max_steps=self.max_steps,
             max_retries=self.max_retries, timeout=self.timeout, tool_timeout=self.tool_timeout,
-            tool_result_budget=self.tool_result_budget, aliases=dict(self.aliases),
+            tool_result_budget=self.tool_result_budget, aliases=dict(self.aliases), rerun=self.rerun,
+            context_window_check=self.context_window_check,
         )
 
     def _session(self) -> Any:
@@ -64,6 +72,7 @@ class ClaudeMagic(Magics):
 
         session = get_session()
         session.settings = self.settings()
+        session.prices = _prices(self.prices)
         return session
 
     @line_magic
@@ -126,6 +135,20 @@ class ClaudeMagic(Magics):
             raise UsageError(str(error)) from None
         result = session.ask(prompt, settings=settings, options=options, emit=make_view(self.shell))
         raise_for_result(result)
+
+
+def _prices(table: dict[str, Any]) -> dict[str, Any]:
+    """`ClaudeMagic.prices` as `Price` rows; a malformed row is a one-line error."""
+    from .pricing import Price
+
+    rows = {}
+    for prefix, value in table.items():
+        try:
+            rows[prefix] = Price(*(float(number) for number in value))
+        except (TypeError, ValueError):
+            raise UsageError(f"ClaudeMagic.prices[{prefix!r}] must be [input, output] USD per million tokens, "
+                             f"not {value!r}") from None
+    return rows
 
 
 def _parse(method: Any, line: str) -> Any:

@@ -9,9 +9,10 @@ from typing import Any
 from .agent import Toolbox, run_turn
 from .cancellation import Cancellation
 from .client import ClientFactory
+from .context_window import ModelCatalog
 from .conversation import Conversation
 from .errors import ClaudeMagicError, ConversationBusy
-from .events import Event
+from .events import Event, Notice
 from .pricing import Price
 from .results import TurnResult
 from .settings import Settings, TurnOptions
@@ -29,6 +30,7 @@ class Session:
         self.conversations: dict[str, Conversation] = {"": Conversation("")}
         self.toolbox = toolbox
         self.prices: dict[str, Price] = {}
+        self.catalog = ModelCatalog()
         self.usage = Usage()
         self.cost = 0.0
         self.last: TurnResult | None = None
@@ -68,12 +70,17 @@ class Session:
             raise ConversationBusy(f"A turn is already running in {label} (chat panel or another cell): "
                                    "wait for it to finish or press Stop, then re-run.")
         try:
+            saved, notice = self._replace_cell_turn(conversation, options, settings)
+            if notice and emit is not None:
+                emit(Notice(notice))
             result = run_turn(
                 client=client, conversation=conversation, prompt=content, prompt_text=text,
                 settings=settings, toolbox=self.toolbox, tool_names=options.tools,
                 emit=emit or _ignore, cancellation=cancellation, cell_id=options.cell_id,
-                prices=self.prices, tool_context=tool_context,
+                prices=self.prices, catalog=self.catalog, tool_context=tool_context,
             )
+            if saved is not None and not result.content and result.status != "complete":
+                conversation.restore(saved)      # the re-asked turn failed: keep the old one
         finally:
             lock.release()
         with self._state_lock:
@@ -81,6 +88,24 @@ class Session:
             self.cost += result.cost or 0.0
             self.last = result
         return result
+
+
+    @staticmethod
+    def _replace_cell_turn(conversation: Conversation, options: TurnOptions,
+                           settings: Settings) -> tuple[dict[str, Any] | None, str]:
+        """Re-running a cell replaces its earlier turn: rewind to just before it (later turns go too)."""
+        if options.cell_id is None or settings.rerun != "replace" or options.new:
+            return None, ""
+        index = conversation.turn_of_cell(options.cell_id)
+        if index is None:
+            return None, ""
+        saved = conversation.to_dict()
+        dropped = conversation.rewind(index)
+        later = len(dropped) - 1
+        notice = f"Re-ran this cell: its earlier answer (turn {index + 1}) is replaced"
+        notice += (f"; {later} later turn{'s' if later > 1 else ''} dropped — re-run those cells to ask "
+                   "again." if later else ".")
+        return saved, notice
 
 
 def _ignore(_event: Event) -> None:
@@ -109,5 +134,7 @@ def get_session() -> Session:
     global _session
     with _session_lock:
         if _session is None:
-            _session = Session()
+            from .tools import default_toolbox
+
+            _session = Session(toolbox=default_toolbox())
         return _session

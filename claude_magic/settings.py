@@ -29,6 +29,8 @@ class Settings:
     timeout: float = 600.0
     tool_timeout: float = 120.0
     tool_result_budget: int = 20_000           # characters of a tool result sent to Claude
+    rerun: str = "replace"                     # re-running a cell: "replace" its turn, or "append" a new one
+    context_window_check: bool = True          # refuse a turn that would overflow the context window
     aliases: dict[str, str] = field(default_factory=dict)
     extra_headers: dict[str, str] = field(default_factory=dict)
 

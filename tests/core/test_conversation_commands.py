@@ -1,0 +1,161 @@
+"""Cell-aware history, named chats, pop/export, models/tokens, context overflow and prices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import claude_magic
+from claude_magic.conversation import Conversation
+from claude_magic.session import Session
+from claude_magic.settings import Settings, TurnOptions
+from claude_magic.testing import ApiError, Reply, text, thinking, tool_use
+
+from .conftest import run
+
+
+def make_session(server: Any, **settings: Any) -> Session:
+    return Session(Settings(base_url=server.base_url, max_retries=0, **settings))
+
+
+def prompts(body: dict[str, Any]) -> list[str]:
+    return [block["text"] for message in body["messages"] if message["role"] == "user"
+            for block in message["content"] if block["type"] == "text"]
+
+
+def test_rerunning_a_cell_replaces_its_turn_and_drops_later_ones(claude_server: Any) -> None:
+    session = make_session(claude_server)
+    claude_server.queue(*(Reply(text(f"answer {number}")) for number in range(5)))
+    events: list[Any] = []
+    session.ask("cell A", options=TurnOptions(cell_id="A"))
+    session.ask("cell B", options=TurnOptions(cell_id="B"))
+    session.ask("cell C", options=TurnOptions(cell_id="C"))
+    session.ask("cell B, edited", options=TurnOptions(cell_id="B"), emit=events.append)
+    assert prompts(claude_server.message_requests[-1]) == ["cell A", "cell B, edited"]
+    conversation = session.conversation()
+    assert [record.cell_id for record in conversation.turns] == ["A", "B"]
+    assert any("earlier answer (turn 2) is replaced; 1 later turn dropped" in getattr(event, "text", "")
+               for event in events)
+    session.ask("cell B, edited", options=TurnOptions(cell_id="B"))          # the last cell again: no loss
+    assert prompts(claude_server.message_requests[-1]) == ["cell A", "cell B, edited"]
+    assert claude_server.rejections == []
+
+
+def test_rerun_that_fails_keeps_the_old_turn(claude_server: Any) -> None:
+    session = make_session(claude_server)
+    claude_server.queue(Reply(text("first")), Reply(text("second")), ApiError(500))
+    session.ask("A", options=TurnOptions(cell_id="A"))
+    session.ask("B", options=TurnOptions(cell_id="B"))
+    before = session.conversation().to_dict()
+    result = session.ask("A again", options=TurnOptions(cell_id="A"))
+    assert result.status == "error"
+    assert session.conversation().to_dict() == before
+
+
+def test_rerun_append_mode(claude_server: Any) -> None:
+    session = make_session(claude_server, rerun="append")
+    claude_server.queue(Reply(text("one")), Reply(text("two")))
+    session.ask("A", options=TurnOptions(cell_id="A"))
+    session.ask("A", options=TurnOptions(cell_id="A"))
+    assert len(session.conversation().turns) == 2
+
+
+def test_named_chats_are_separate(shell: Any, claude_server: Any, capsys: Any) -> None:
+    claude_server.queue(Reply(text("default")), Reply(text("in stats")), Reply(text("stats again")))
+    run(shell, "%%claude\nmain thread")
+    run(shell, "%%claude --chat stats\nstats thread")
+    run(shell, "%%claude --chat stats\nmore stats")
+    assert prompts(claude_server.message_requests[-1]) == ["stats thread", "more stats"]
+    capsys.readouterr()
+    run(shell, "%claude chats")
+    listing = capsys.readouterr().out
+    assert "(default)" in listing and "| stats | 2 |" in listing
+
+
+def test_pop_drops_the_last_turn_and_stays_valid(shell: Any, claude_server: Any) -> None:
+    claude_server.queue(Reply(text("one")), Reply(text("two")), Reply(text("three")))
+    run(shell, "%%claude\nfirst")
+    run(shell, "%%claude\nsecond")
+    assert run(shell, "%claude pop").success
+    run(shell, "%%claude\nthird")
+    assert prompts(claude_server.message_requests[-1]) == ["first", "third"]
+    assert claude_server.rejections == []
+
+
+def test_pop_after_interrupted_tools_keeps_history_valid(claude_server: Any) -> None:
+    conversation = Conversation()
+    conversation.add_user([{"type": "text", "text": "q"}])
+    conversation.add_assistant([{"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}])
+    conversation.answer_pending()
+    from claude_magic.conversation import TurnRecord
+    conversation.turns.append(TurnRecord(prompt="q", start=0, end=3))
+    conversation.turns.append(TurnRecord(prompt="next", start=2, end=4))
+    conversation.add_user([{"type": "text", "text": "next"}])
+    conversation.add_assistant([{"type": "text", "text": "ok"}])
+    conversation.pop()
+    assert conversation.messages[-1]["role"] == "user"
+    assert conversation.messages[-1]["content"][0]["type"] == "tool_result"
+
+
+def test_export_markdown(shell: Any, claude_server: Any, tmp_path: Any) -> None:
+    claude_server.queue(Reply(thinking("pondering"), text("The answer is 42.")))
+    run(shell, "%%claude --think\nWhat is the answer?")
+    path = tmp_path / "t.md"
+    assert run(shell, f"%claude export {path}").success
+    markdown = path.read_text()
+    assert "**You:** What is the answer?" in markdown
+    assert "The answer is 42." in markdown and "> pondering" in markdown
+
+
+def test_models_lists_windows(shell: Any, claude_server: Any, capsys: Any) -> None:
+    assert run(shell, "%claude models").success
+    out = capsys.readouterr().out
+    assert "claude-opus-5-5" in out and "opus" in out and "1,000,000" in out
+
+
+def test_tokens_counts_and_shows_share(shell: Any, claude_server: Any, capsys: Any) -> None:
+    claude_server.queue(Reply(text("hello")))
+    run(shell, "%%claude\nhi there")
+    capsys.readouterr()
+    assert run(shell, "%claude tokens").success
+    out = capsys.readouterr().out
+    assert "input tokens for the next request to claude-sonnet-5-5" in out and "1,000,000-token" in out
+
+
+def test_overflowing_turn_is_refused_before_sending(claude_server: Any) -> None:
+    session = make_session(claude_server, model="claude-haiku-4-5")
+    huge = "word " * 180_000                                     # ~225k tokens by the server's estimate
+    result = session.ask(huge)
+    assert result.status == "error"
+    assert "context window is 200,000" in (result.error or "")
+    assert claude_server.message_requests == []
+    assert session.conversation().messages == []
+
+
+def test_price_overrides_and_unknown_models(shell: Any, claude_server: Any, capsys: Any) -> None:
+    run(shell, "%config ClaudeMagic.prices = {'claude-sonnet-5-5': [100, 1000]}")
+    claude_server.queue(Reply(text("priced")))
+    run(shell, "%%claude\nhi")
+    last = claude_magic.get_session().last
+    assert last.cost == pytest.approx((last.usage.input_tokens * 100 + last.usage.output_tokens * 1000
+                                       + last.usage.cache_creation_input_tokens * 125) / 1e6)
+    run(shell, "%config ClaudeMagic.prices = {}")
+    claude_server.accept_any_model = True
+    claude_server.queue(Reply(text("local model")))
+    run(shell, "%%claude -m llama3\nhi")
+    assert claude_magic.get_session().last.cost is None
+    assert "cost unknown" in capsys.readouterr().out
+
+
+def test_tool_turn_survives_save_load_continue(claude_server: Any, tmp_path: Any) -> None:
+    session = make_session(claude_server)
+    claude_server.queue(Reply(thinking("need a tool"), tool_use("missing_tool", {"x": 1})), Reply(text("done")),
+                        Reply(text("continued")))
+    session.ask("use a tool")
+    data = session.conversation().to_dict()
+    restored = Conversation.from_dict(data)
+    session.conversations[""] = restored
+    session.ask("and then?")
+    assert claude_server.rejections == []
+    assert prompts(claude_server.message_requests[-1])[-1] == "and then?"
