@@ -19,9 +19,10 @@ class KernelDriver:
 
     def execute(self, code: str, *, until: Callable[[list[dict[str, Any]]], bool] | None = None,
                 timeout: float = 60, on_message: Callable[[dict[str, Any]], None] | None = None,
-                stdin: Callable[[dict[str, Any]], str | None] | None = None) -> list[dict[str, Any]]:
-        """Run `code`; return its iopub messages once idle (or once `until(messages)` holds)."""
-        msg_id = self.client.execute(code, allow_stdin=stdin is not None)
+                stdin: Callable[[dict[str, Any]], str | None] | None = None,
+                cell_id: str | None = None) -> list[dict[str, Any]]:
+        """Run `code` (as notebook cell `cell_id`, like JupyterLab sends it); return its iopub messages."""
+        msg_id = self._send(code, allow_stdin=stdin is not None, cell_id=cell_id)
         messages: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -47,6 +48,14 @@ class KernelDriver:
             if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
                 return messages
         raise TimeoutError(f"kernel did not finish: {code[:60]!r}")
+
+    def _send(self, code: str, *, allow_stdin: bool, cell_id: str | None) -> str:
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                   "allow_stdin": allow_stdin, "stop_on_error": True}
+        metadata = {"cellId": cell_id} if cell_id else {}
+        message = self.client.session.msg("execute_request", content, metadata=metadata)
+        self.client.shell_channel.send(message)
+        return message["header"]["msg_id"]
 
     def wait_idle(self, msg_id_messages: list[dict[str, Any]], timeout: float = 30) -> list[dict[str, Any]]:
         """Keep reading the same execution's messages until the kernel is idle."""
