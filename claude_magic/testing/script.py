@@ -7,9 +7,10 @@ which item answers which request.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any
 
 __all__ = [
     "ApiError",
@@ -78,7 +79,7 @@ class RawBlock:
     content: dict[str, Any]
 
 
-Block = Union[TextBlock, ThinkingBlock, RedactedThinkingBlock, ToolUseBlock, RawBlock]
+Block = TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock | RawBlock
 
 
 def text(value: str, *, citations: list[dict[str, Any]] | None = None) -> TextBlock:
@@ -147,7 +148,7 @@ class Malformed:
     after_events: int
 
 
-Fault = Union[Drop, MidStreamError, Stall, Malformed]
+Fault = Drop | MidStreamError | Stall | Malformed
 
 
 # --- queue items ----------------------------------------------------------------------------------
@@ -256,15 +257,24 @@ def status_for_error_type(error_type: str) -> int:
 
 @dataclass
 class Replay:
-    """A recorded SSE file sent verbatim (or split into paced events when `delay` is set)."""
+    """A recorded SSE file sent as the body of a stream (paced by event when `delay` is set).
+
+    The bytes go out unchanged, except that a last event missing its blank-line terminator gets one
+    (the API always ends its events; the SDK drops an unterminated last event). `verbatim=True` sends
+    the file exactly as it is.
+    """
 
     path: str | Path
     delay: float | None = None
+    verbatim: bool = False
     data: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.data = Path(self.path).read_bytes()
+        data = Path(self.path).read_bytes()
+        if not self.verbatim and data.strip():
+            data = data.rstrip(b"\r\n") + b"\n\n"
+        self.data = data
 
 
-Item = Union[Reply, ApiError, Replay]
-QueueItem = Union[Item, str, Callable[[dict[str, Any]], Any]]
+Item = Reply | ApiError | Replay
+QueueItem = Item | str | Callable[[dict[str, Any]], Any]

@@ -1,0 +1,57 @@
+"""A local HTTP server speaking the Anthropic Messages API, for tests and offline use.
+
+```python
+from claude_magic.testing import LocalServer, Reply, text, tool_use
+
+with LocalServer() as server:
+    server.queue(Reply(text("Hello!")))
+    client = anthropic.Anthropic(base_url=server.base_url, api_key="test-key")
+    ...
+```
+
+`python -m claude_magic.testing` runs one from the command line. Standard library only.
+"""
+
+from __future__ import annotations
+
+from .api import RecordedRequest
+from .caching import estimate_tokens
+from .models import default_models
+from .responder import echo_reply
+from .script import (
+    ApiError,
+    Drop,
+    Malformed,
+    MidStreamError,
+    Replay,
+    Reply,
+    Stall,
+    block,
+    redacted_thinking,
+    text,
+    thinking,
+    tool_use,
+)
+from .server import LocalServer
+from .signing import sign_thinking
+
+__all__ = [
+    "ApiError",
+    "Drop",
+    "LocalServer",
+    "Malformed",
+    "MidStreamError",
+    "RecordedRequest",
+    "Replay",
+    "Reply",
+    "Stall",
+    "block",
+    "default_models",
+    "echo_reply",
+    "estimate_tokens",
+    "redacted_thinking",
+    "sign_thinking",
+    "text",
+    "thinking",
+    "tool_use",
+]

@@ -1,0 +1,201 @@
+"""The API's behaviour, endpoint by endpoint: auth, validation, queue items turned into responses."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from .caching import estimate_tokens
+from .models import lookup_model, models_page
+from .rendering import dumps, render
+from .replay import assemble_message, split_events
+from .script import ApiError, Drop, Item, Malformed, MidStreamError, Replay, Reply, Stall, status_for_error_type
+from .transmit import Response
+from .validation import RequestRejected, validate_request
+
+if TYPE_CHECKING:
+    from .server import LocalServer
+
+__all__ = ["RecordedRequest", "error_response", "handle"]
+
+_MESSAGES = "/v1/messages"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it; `headers` have lower-case names, `body` is parsed JSON."""
+
+    path: str
+    method: str
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def is_message(self) -> bool:
+        """Whether this is a `POST /v1/messages` (not `count_tokens`)."""
+        return self.method == "POST" and urlsplit(self.path).path.rstrip("/") == _MESSAGES
+
+
+def _request_id() -> str:
+    return f"req_local_{secrets.token_hex(12)}"
+
+
+def _json(status: int, value: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, [dumps(value).encode()], headers={"request-id": _request_id(), **(headers or {})})
+
+
+def error_response(
+    status: int,
+    error_type: str,
+    message: str,
+    *,
+    retry_after: float | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An error in the API's shape, with `request-id` (in header and body) and `retry-after`."""
+    request_id = _request_id()
+    extra = {"request-id": request_id, **(headers or {})}
+    if retry_after is not None:
+        extra["retry-after"] = f"{retry_after:g}"
+    body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
+    return Response(status, [dumps(body).encode()], headers=extra)
+
+
+def _auth_error(server: LocalServer, headers: dict[str, str]) -> Response | None:
+    key = headers.get("x-api-key")
+    authorization = headers.get("authorization", "")
+    if key is None and authorization[:7].lower() == "bearer ":
+        key = authorization[7:].strip()
+    if not key:
+        return error_response(401, "authentication_error", "x-api-key header is required")
+    if server.require_api_key is not None and key != server.require_api_key:
+        return error_response(401, "authentication_error", "invalid x-api-key")
+    return None
+
+
+def _parse(raw: bytes | None) -> tuple[Any, bool]:
+    """The JSON body (None if absent) and whether it parsed."""
+    if not raw:
+        return None, True
+    try:
+        return json.loads(raw), True
+    except ValueError:
+        return None, False
+
+
+def handle(server: LocalServer, method: str, target: str, headers: dict[str, str], raw: bytes | None) -> Response:
+    """Record and answer one HTTP request."""
+    body, parsed = _parse(raw)
+    server._record(RecordedRequest(target, method, headers, body))
+    failure = _auth_error(server, headers)
+    if failure is not None:
+        return failure
+    parts = urlsplit(target)
+    path = parts.path.rstrip("/")
+    if method == "POST" and path in (_MESSAGES, f"{_MESSAGES}/count_tokens"):
+        if not parsed:
+            problem = "There was an issue with the request body: it is not valid JSON"
+            server._reject(None, problem)
+            return error_response(400, "invalid_request_error", problem)
+        return _messages(server, body) if path == _MESSAGES else _count_tokens(server, body)
+    if method == "GET" and path == "/v1/models":
+        query = parse_qs(parts.query)
+        given = query.get("limit", ["20"])[0]
+        limit = int(given) if given.isdigit() else 20
+        after, before = query.get("after_id", [None])[0], query.get("before_id", [None])[0]
+        return _json(200, models_page(server.models, limit=limit, after_id=after, before_id=before))
+    if method == "GET" and path.startswith("/v1/models/"):
+        model_id = path.removeprefix("/v1/models/")
+        info = lookup_model(server.models, model_id)
+        return _json(200, info) if info else error_response(404, "not_found_error", f"model: {model_id}")
+    return error_response(404, "not_found_error", f"Not found: {method} {parts.path}")
+
+
+def _checked(server: LocalServer, body: Any, count_only: bool) -> Response | None:
+    """Validate and look up the model; the error response if the API would refuse."""
+    try:
+        validate_request(body, signature_ok=server.signer.verify, count_only=count_only)
+        info = lookup_model(server.models, body["model"])
+        if info is None and not server.accept_any_model:
+            raise RequestRejected(f"model: {body['model']}", 404, "not_found_error")
+        limit = info.get("max_tokens") if info else None
+        if not count_only and limit and body["max_tokens"] > limit:
+            raise RequestRejected(
+                f"max_tokens: {body['max_tokens']} > {limit}, which is the maximum allowed number of output tokens "
+                f"for {body['model']}"
+            )
+    except RequestRejected as refusal:
+        if refusal.status == 400:
+            server._reject(body, refusal.message)
+        return error_response(refusal.status, refusal.error_type, refusal.message)
+    return None
+
+
+def _count_tokens(server: LocalServer, body: Any) -> Response:
+    refusal = _checked(server, body, count_only=True)
+    return refusal or _json(200, {"input_tokens": estimate_tokens(body)})
+
+
+def _messages(server: LocalServer, body: Any) -> Response:
+    refusal = _checked(server, body, count_only=False)
+    if refusal is not None:
+        return refusal
+    try:
+        item = server._next_item(body)
+    except Exception as error:  # noqa: BLE001 - a test's responder failed: answer 500, keep the error for the test
+        server._report(error)
+        message = f"local test server: the responder raised {type(error).__name__}: {error}"
+        return error_response(500, "api_error", message, headers={"x-should-retry": "false"})
+    return _answer(server, item, body)
+
+
+def _answer(server: LocalServer, item: Item, body: dict[str, Any]) -> Response:
+    stream = body.get("stream") is True
+    if isinstance(item, ApiError):
+        return error_response(item.status, item.type, item.text, retry_after=item.retry_after, headers=item.headers)
+    if isinstance(item, Replay):
+        return _replay(server, item, stream)
+    return _reply(server, item, body, stream)
+
+
+def _replay(server: LocalServer, item: Replay, stream: bool) -> Response:
+    try:
+        message: dict[str, Any] | None = assemble_message(item.data)
+    except (ValueError, KeyError, IndexError) as error:  # a deliberately broken recording
+        message, problem = None, f"{type(error).__name__}: {error}"
+    for content in (message or {}).get("content", []):
+        if content.get("type") == "thinking" and content.get("signature"):
+            server.signer.issue(content.get("thinking", ""), content["signature"])
+    if not stream:
+        if message is None:
+            return error_response(500, "api_error", f"local test server: cannot assemble {item.path}: {problem}")
+        return _json(200, message)
+    delay = server.event_delay if item.delay is None else item.delay
+    chunks = split_events(item.data) if delay > 0 else [item.data]
+    headers = {"request-id": _request_id()}
+    return Response(200, chunks, "text/event-stream; charset=utf-8", headers, stream=True, delay=delay)
+
+
+def _reply(server: LocalServer, item: Reply, body: dict[str, Any], stream: bool) -> Response:
+    model = body["model"]
+    message_id = f"msg_local_{secrets.token_hex(12)}"
+    usage = server.cache.account(body, model)
+    rendered = render(item, message_id=message_id, model=model, input_usage=usage, signer=server.signer)
+    headers = {"request-id": _request_id()}
+    fault = item.fault
+    if stream:
+        delay = server.event_delay if item.delay is None else item.delay
+        return Response(200, rendered.events(), "text/event-stream; charset=utf-8", headers, True, delay, fault)
+    payload = dumps(rendered.message()).encode()
+    if isinstance(fault, MidStreamError):
+        return error_response(status_for_error_type(fault.error_type), fault.error_type, fault.message)
+    if isinstance(fault, Malformed):
+        return Response(200, [payload[: len(payload) // 2]], headers=headers)
+    if isinstance(fault, Drop):
+        return Response(200, [payload], headers=headers, fault=Drop(0, fault.reset))
+    if isinstance(fault, Stall):
+        return Response(200, [payload], headers=headers, fault=Stall(0, fault.seconds))
+    return Response(200, [payload], headers=headers)
