@@ -26,6 +26,7 @@ class IncrementalMarkdown:
         self._render = render
         self.segments: list[str] = []      # HTML of settled segments, in order
         self.rendered_chars = 0            # source characters rendered (settled segments and tails)
+        self.finished = False
         self._text = ""
         self._start = 0                    # where the unsettled text begins
         self._scanned = 0                  # start of the first line not scanned yet
@@ -56,6 +57,7 @@ class IncrementalMarkdown:
     def finish(self, text: str) -> list[str]:
         """The block is complete: everything settles; return the HTML of what was still pending."""
         self._text = text
+        self.finished = True
         self._scan()
         if len(text) <= self._start:
             return []

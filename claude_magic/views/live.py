@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import time
 from typing import Any
 
 from ..events import (
@@ -44,8 +45,10 @@ __all__ = ["LiveView", "SEAL_COST"]
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # Bytes of settled HTML worth re-sending before it moves into a widget of its own: about what a new
-# widget costs on the wire (its comm_open, one more id in the column's children).
-SEAL_COST = 2048
+# widget costs on the wire (its comm_open and comm_close, one more id in the column's children).
+SEAL_COST = 2000
+MESSAGE_COST = 500          # bytes of headers around any widget update
+HEADER_EVERY = 5.0          # seconds between elapsed-time updates once the answer streams
 _SPINNER = (
     "<style>@keyframes claude-magic-spin { to { transform: rotate(360deg) } }</style>"
     '<span class="claude-magic-spinner" style="display: inline-block; width: 0.8em; height: 0.8em; '
@@ -130,6 +133,11 @@ class _MarkdownBlock:
         if value != self.tail.value:
             self.tail.value = value
 
+    @property
+    def resend_size(self) -> int:
+        """Bytes the next update of the tail re-sends (0 once finished)."""
+        return 0 if self.markdown.finished else len(self.tail.value)
+
     def _seal(self) -> None:
         sealed = self.factory.math("".join(self._pending))
         self.widget.children = (*self.widget.children[:-1], sealed, self.tail)
@@ -144,6 +152,10 @@ class _TextCard:
     @property
     def html(self) -> str:
         return self.block.html
+
+    @property
+    def resend_size(self) -> int:
+        return self.block.resend_size
 
     def refresh(self, part: Part, *, send: bool = True) -> None:
         suffix = citations_html(part.block) if part.finished else ""
@@ -160,6 +172,10 @@ class _ThinkingCard:
     def html(self) -> str:
         return self.block.html
 
+    @property
+    def resend_size(self) -> int:
+        return self.block.resend_size
+
     def refresh(self, part: Part, *, send: bool = True) -> None:
         self.block.refresh(part.text, part.finished, send=send)
         if send and part.finished and not self._titled:
@@ -174,6 +190,10 @@ class _ToolCard:
         self.arguments = factory.html()
         self.result: Any = None
         self.widget = factory.column([self.title, self.arguments], layout=factory.card_layout())
+
+    @property
+    def resend_size(self) -> int:
+        return len(self.arguments.value)
 
     def refresh(self, part: Part, *, send: bool = True) -> None:
         if not send:
@@ -190,6 +210,8 @@ class _ToolCard:
 
 
 class _NoteCard:
+    resend_size = 0
+
     def __init__(self, factory: _Factory, part: Part) -> None:
         self.widget = factory.html()
 
@@ -224,6 +246,7 @@ class LiveView:
         self._dirty: dict[int, Part] = {}
         self._shown = 0
         self._header: Any = None
+        self._header_at = 0.0
         self._body: Any = None
         self.pacer = Pacer(self._paint, interval=interval, tick=self._tick)
 
@@ -237,7 +260,7 @@ class LiveView:
                 part = self.transcript.apply(event)
                 if part is not None:
                     self._dirty[id(part)] = part
-            self.pacer.touch()
+            self.pacer.touch(len(part.chunks[-1]) if part is not None and part.chunks else 0)
             return
         if isinstance(event, TurnFinished):
             self._finish(event)
@@ -269,15 +292,16 @@ class LiveView:
 
     # --- painting (under the pacer's lock) -------------------------------------------------------
 
-    def _paint(self, send: bool = True) -> None:
+    def _paint(self, send: bool = True) -> int:
+        """Bring the widgets up to date; returns what the next paint will cost to send (bytes)."""
         if self._factory is None:
-            return
+            return 0
         if not send:            # the end: finish rendering what has a card; the static output does the rest
             for key, part in self._dirty.items():
                 if key in self._cards:
                     self._cards[key].refresh(part, send=False)
             self._dirty.clear()
-            return
+            return 0
         parts = self.transcript.parts
         added = []
         while self._shown < len(parts):
@@ -292,7 +316,8 @@ class LiveView:
         self._dirty.clear()
         if added:
             self._body.children = (*self._body.children, *added)
-        _set(self._header, self._header_html())
+        self._tick()
+        return MESSAGE_COST + sum(card.resend_size for card in self._cards.values())
 
     def _card(self, part: Part) -> Any:
         assert self._factory is not None
@@ -305,8 +330,16 @@ class LiveView:
         return _NoteCard(self._factory, part)
 
     def _tick(self) -> None:
-        if self._header is not None and not self.finished:
-            _set(self._header, self._header_html())
+        """Elapsed time: every second while waiting for the first token, every few seconds after."""
+        if self._header is None or self.finished:
+            return
+        now = time.monotonic()
+        if self.transcript.first_token_at is not None and now - self._header_at < HEADER_EVERY:
+            return
+        value = self._header_html()
+        if value != self._header.value:
+            self._header.value = value
+            self._header_at = now
 
     def _header_html(self) -> str:
         transcript = self.transcript

@@ -3,7 +3,11 @@
 Like rich's `Live`, changing the data (`touch`, cheap, once per delta) is separate from painting it
 (`paint`, a callback). The stream thread paints inline when the interval has passed; a small daemon
 thread paints what a stalled stream left unpainted and calls `tick` about once a second (elapsed time).
-A paint that took long pushes the next one back, so painting never takes more than `budget` of the time.
+
+Two budgets keep painting proportional to the answer rather than to time:
+- time: a paint that took long pushes the next one back, so painting takes at most `budget` of the time;
+- bytes: `paint` returns what the next paint will cost to send (the growing tail it re-sends); the next
+  paint waits until the new content is worth `1 / ratio` of that, or until `max_wait` has passed.
 """
 
 from __future__ import annotations
@@ -18,13 +22,19 @@ __all__ = ["Pacer"]
 class Pacer:
     """Calls `paint()` at most every `interval` seconds while there is something new to paint."""
 
-    def __init__(self, paint: Callable[[], None], *, interval: float = 0.25, budget: float = 0.1,
-                 tick: Callable[[], None] | None = None, tick_every: float = 1.0) -> None:
+    def __init__(self, paint: Callable[[], int | None], *, interval: float = 0.25, budget: float = 0.1,
+                 ratio: float = 1.0, max_wait: float = 1.0, tick: Callable[[], None] | None = None,
+                 tick_every: float = 1.0) -> None:
         self.lock = threading.RLock()      # held while painting; hold it to change what paint reads
         self.interval = interval
         self.budget = budget
+        self.ratio = ratio
+        self.max_wait = max_wait
         self.paints = 0
         self._paint = paint
+        self._fresh = 0                    # characters arrived since the last paint
+        self._cost = 0                     # what the next paint is expected to send
+        self._last = 0.0
         self._tick = tick
         self._tick_every = tick_every
         self._dirty = False
@@ -32,11 +42,16 @@ class Pacer:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def touch(self) -> None:
-        """Something changed: paint now if the interval has passed, else leave it for later."""
+    def touch(self, amount: int = 0) -> None:
+        """`amount` characters arrived: paint now if that is due, else leave it for later."""
         self._dirty = True
-        if time.monotonic() >= self._next:
+        self._fresh += amount
+        now = time.monotonic()
+        if now >= self._next and self._due(now):
             self.paint()
+
+    def _due(self, now: float) -> bool:
+        return self._fresh * self.ratio >= self._cost or now - self._last >= self.max_wait
 
     def paint(self, *, force: bool = False) -> None:
         """Paint what changed (everything pending when `force`), then wait an interval before the next."""
@@ -44,10 +59,12 @@ class Pacer:
             if not (self._dirty or force):
                 return
             self._dirty = False
+            self._fresh = 0
             started = time.monotonic()
-            self._paint()
+            self._cost = self._paint() or 0
             self.paints += 1
-            spent = time.monotonic() - started
+            self._last = time.monotonic()
+            spent = self._last - started
             self._next = started + max(self.interval, spent / self.budget if self.budget else 0.0)
 
     def start(self) -> None:
@@ -74,7 +91,7 @@ class Pacer:
             with self.lock:
                 if self._stopped.is_set():
                     return
-                if self._dirty and now >= self._next:
+                if self._dirty and now >= self._next and self._due(now):
                     self.paint()
                 if self._tick is not None and now - last_tick >= self._tick_every:
                     last_tick = now

@@ -1,0 +1,276 @@
+"""Rendering benchmarks P1, P2, P4 for the live view, in a real kernel against the local server.
+
+    python benchmarks/bench_render.py [--size 200000] [--chunk 8] [--repeat 3]
+
+P1  a long answer streamed as fast as the server can, many small deltas: `%%claude` with the live view
+    against the raw SDK `text_stream` loop reading the same stream from the same server, both in the
+    same kernel and the same run, alternated; ratio of medians (target <= 1.10).
+P2  time spent inside the live view (Markdown, sanitizing, widgets, static output) for a 100k and a
+    200k answer; ratio 200k/100k (target <= 2.2, i.e. linear).
+P4  widget updates per second (comm_msg on iopub; target <= 20) and bytes the kernel sent for widgets
+    (comm_open + comm_msg + comm_close, whole messages) per byte of answer (target <= 3), for the fast
+    stream of P1 and for a paced stream like a real answer (about 1,000 characters per second).
+
+Prints figures and ratios; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+from typing import Any
+
+from jupyter_client.manager import start_new_kernel
+
+MODEL = "claude-sonnet-4-5"
+WORDS = ["the", "of", "model", "kernel", "stream", "widget", "render", "token", "cache", "answer", "notebook", "python", "value", "data", "frame", "list", "output", "thinking", "tool", "result", "a", "to", "in", "is", "for", "with"]
+
+
+def sample_answer(size: int, seed: int = 0) -> str:
+    """A Markdown answer of `size` characters: prose, headings, lists, tables, code, inline math."""
+    rng = random.Random(seed)
+    pieces: list[str] = []
+    total = 0
+    index = 0
+    while total < size:
+        index += 1
+        kind = index % 9
+        if kind == 0:
+            body = f"## Section {index}\n\n"
+        elif kind == 3:
+            body = "".join(f"- item {j}: " + " ".join(rng.choice(WORDS) for _ in range(8)) + "\n"
+                           for j in range(5)) + "\n"
+        elif kind == 5:
+            body = "```python\n" + "".join(f"def f{j}(x):\n    return x * {j}  # {rng.choice(WORDS)}\n"
+                                           for j in range(4)) + "```\n\n"
+        elif kind == 7:
+            body = "| a | b | c |\n|---|---|---|\n" + "".join(f"| {j} | {rng.choice(WORDS)} | $x_{j}$ |\n"
+                                                             for j in range(4)) + "\n"
+        else:
+            body = (" ".join(rng.choice(WORDS) for _ in range(60))
+                    + f" with **bold**, `code` and $a_{index}^2$.\n\n")
+        pieces.append(body)
+        total += len(body)
+    return "".join(pieces)[:size]
+
+
+def serve() -> None:
+    """Run the local server in this process: the prompt `size=N chunk=C delay=D seed=S` picks the answer."""
+    from claude_magic.testing import LocalServer, Reply, text
+    from claude_magic.testing.responder import last_user_text
+
+    def answer(body: dict[str, Any]) -> Reply:
+        spec = dict(re.findall(r"(\w+)=([\d.]+)", last_user_text(body)))
+        size, chunk = int(spec.get("size", 1000)), int(spec.get("chunk", 8))
+        delay, seed = float(spec.get("delay", 0)), int(spec.get("seed", 0))
+        return Reply(text(sample_answer(size, seed)), chunk=chunk, delay=delay or None)
+
+    with LocalServer() as server:
+        server.accept_any_model = True
+        server.default = answer
+        print(server.base_url, flush=True)
+        sys.stdin.read()          # until the benchmark closes our stdin
+
+
+class Server:
+    """The local server in its own process, so the benchmark's own work does not slow it down."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
+class Kernel:
+    """A real IPython kernel driven over ZMQ; `run` returns the cell's iopub messages with arrival times."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.manager, self.client = start_new_kernel(kernel_name="python3", env=env)
+
+    def run(self, code: str, timeout: float = 600.0) -> tuple[float, list[tuple[float, dict[str, Any]]]]:
+        """Execute; the time is until the execute_reply. Iopub is read afterwards (ZMQ buffers it), so
+        reading it does not compete with the kernel; message times are the kernel's own `date` stamps."""
+        msg_id = self.client.execute(code)
+        while True:
+            reply = self.client.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        messages: list[tuple[float, dict[str, Any]]] = []
+        started = None
+        while True:
+            message = self.client.get_iopub_msg(timeout=timeout)
+            stamp = message["header"]["date"].timestamp()
+            if message["msg_type"] == "execute_input" and message["parent_header"].get("msg_id") == msg_id:
+                started = stamp
+            messages.append((stamp, message))
+            if (message["msg_type"] == "status" and message["content"]["execution_state"] == "idle"
+                    and message["parent_header"].get("msg_id") == msg_id):
+                break
+        started = started if started is not None else messages[0][0]
+        messages = [(stamp - started, message) for stamp, message in messages]
+        elapsed = (reply["header"]["date"].timestamp() - started)
+        for _at, message in messages:
+            if message["msg_type"] == "error":
+                raise RuntimeError("\n".join(message["content"]["traceback"]))
+        return elapsed, messages
+
+    def value(self, expression: str) -> Any:
+        _elapsed, messages = self.run(f"print(__import__('json').dumps({expression}))")
+        out = "".join(m["content"]["text"] for _at, m in messages if m["msg_type"] == "stream")
+        return json.loads(out.strip().splitlines()[-1])
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+def raw_cell(prompt: str) -> str:
+    """The raw SDK loop, as a user would write it."""
+    return f"""
+import anthropic as _anthropic
+_client = _anthropic.Anthropic()
+with _client.messages.stream(model={MODEL!r}, max_tokens=64000,
+                             messages=[{{"role": "user", "content": {prompt!r}}}]) as _stream:
+    for _piece in _stream.text_stream:
+        pass
+"""
+
+
+def magic_cell(prompt: str) -> str:
+    return f"%%claude --new --max-tokens 64000\n{prompt}"
+
+
+def timed_view_cell(prompt: str) -> str:
+    """A turn through the live view, timing only what happens inside the view."""
+    return f"""
+import time as _time
+from claude_magic import get_session as _get_session
+from claude_magic.settings import TurnOptions as _TurnOptions
+from claude_magic.views.live import LiveView as _LiveView
+_view = _LiveView(shell=get_ipython())
+_spent = [0.0]
+def _timed(event, _view=_view, _spent=_spent, _clock=_time.perf_counter):
+    started = _clock()
+    _view(event)
+    _spent[0] += _clock() - started
+_get_session().ask({prompt!r}, options=_TurnOptions(new=True), emit=_timed)
+_spent_total = _spent[0]
+"""
+
+
+def widget_bytes(messages: list[tuple[float, dict[str, Any]]]) -> tuple[int, int, list[float]]:
+    """(bytes of widget messages, number of comm_msg updates, arrival times of the updates)."""
+    total = updates = 0
+    times = []
+    for at, message in messages:
+        if message["msg_type"] in ("comm_open", "comm_msg", "comm_close"):
+            total += sum(len(json.dumps(message[key], ensure_ascii=False, default=str).encode())
+                         for key in ("header", "parent_header", "metadata", "content"))
+            total += sum(len(buffer) for buffer in message.get("buffers") or [])
+            if message["msg_type"] == "comm_msg":
+                updates += 1
+                times.append(at)
+    return total, updates, times
+
+
+def rates(times: list[float]) -> tuple[float, int]:
+    """(updates per second over the streaming time, most updates in any one-second window)."""
+    if len(times) < 2:
+        return float(len(times)), len(times)
+    span = max(times[-1] - times[0], 1e-9)
+    peak = 0
+    start = 0
+    for end, at in enumerate(times):
+        while at - times[start] > 1.0:
+            start += 1
+        peak = max(peak, end - start + 1)
+    return len(times) / span, peak
+
+
+def prompt(size: int, chunk: int, delay: float = 0.0, seed: int = 0) -> str:
+    return f"size={size} chunk={chunk} delay={delay} seed={seed}"
+
+
+def report(label: str, messages: list[tuple[float, dict[str, Any]]], answer_bytes: int) -> None:
+    size, updates, times = widget_bytes(messages)
+    per_second, peak = rates(times)
+    print(label)
+    print(f"  widget updates: {updates} ({per_second:.1f}/s, at most {peak} in any second; target <= 20)")
+    print(f"  widget bytes per answer byte: {size / answer_bytes:.2f}   (target <= 3)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=200_000, help="answer size for P1 (characters)")
+    parser.add_argument("--chunk", type=int, default=8, help="characters per text delta")
+    parser.add_argument("--repeat", type=int, default=5, help="alternated runs of each side for P1")
+    parser.add_argument("--paced-size", type=int, default=12_000, help="answer size of the paced P4 stream")
+    parser.add_argument("--paced-delay", type=float, default=0.008, help="seconds between events, paced stream")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve()
+        return 0
+
+    server = Server()
+    env = dict(os.environ, ANTHROPIC_BASE_URL=server.base_url, ANTHROPIC_API_KEY="local-test-key",
+               ANTHROPIC_MODEL=MODEL)
+    kernel = Kernel(env)
+    try:
+        kernel.run("%load_ext claude_magic")
+        kernel.run(magic_cell(prompt(5000, args.chunk)))          # warm up: imports, first Markdown render
+        kernel.run(raw_cell(prompt(5000, args.chunk)))
+
+        answer = sample_answer(args.size)
+        big = prompt(args.size, args.chunk)
+        print(f"P1: {len(answer):,} characters in {len(answer) // args.chunk:,} deltas of {args.chunk}")
+        raw_times, magic_times = [], []
+        magic_messages: list[tuple[float, dict[str, Any]]] = []
+        for _ in range(args.repeat):
+            raw_times.append(kernel.run(raw_cell(big))[0])
+            elapsed, magic_messages = kernel.run(magic_cell(big))
+            magic_times.append(elapsed)
+        final = [m for _at, m in magic_messages if m["msg_type"] == "update_display_data"][-1]
+        shown = len(final["content"]["data"]["text/markdown"])
+        raw, magic = statistics.median(raw_times), statistics.median(magic_times)
+        print(f"  raw SDK text_stream : {', '.join(f'{t:.3f}' for t in raw_times)} s (median {raw:.3f})")
+        print(f"  %%claude live view  : {', '.join(f'{t:.3f}' for t in magic_times)} s (median {magic:.3f}); "
+              f"final output holds {shown:,} characters of Markdown")
+        print(f"  P1 ratio            : {magic / raw:.3f}   (target <= 1.10)")
+
+        spent = {}
+        for size in (100_000, 200_000):
+            samples = []
+            for _ in range(args.repeat):
+                kernel.run(timed_view_cell(prompt(size, args.chunk)))
+                samples.append(kernel.value("_spent_total"))
+            spent[size] = statistics.median(samples)
+        print("P2: time inside the live view (median of runs)")
+        print(f"  100k: {spent[100_000]:.3f} s   200k: {spent[200_000]:.3f} s   "
+              f"ratio {spent[200_000] / spent[100_000]:.2f}   (target <= 2.2)")
+
+        report("P4: fast stream (the last P1 %%claude run)", magic_messages, len(answer.encode()))
+        paced = sample_answer(args.paced_size, seed=1)
+        elapsed, messages = kernel.run(magic_cell(prompt(args.paced_size, args.chunk, args.paced_delay, 1)))
+        report(f"P4: paced stream, {len(paced):,} characters over {elapsed:.1f} s "
+               f"({len(paced) / elapsed:,.0f} characters/s)", messages, len(paced.encode()))
+    finally:
+        kernel.close()
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
