@@ -1,0 +1,49 @@
+"""The chat panel: `chat()` shows a ChatPanel working on the same conversations as `%%claude` cells.
+
+Importing this package loads ipywidgets; `claude_magic` imports it only when `chat()` is first called.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .panel import ChatPanel
+
+__all__ = ["ChatPanel", "chat"]
+
+_by_cell: dict[str, ChatPanel] = {}
+_by_cell_lock = threading.Lock()
+
+
+def chat(conversation: str = "", *, model: str | None = None, system: str | None = None,
+         think: str | int | None = None, effort: str | None = None, max_tokens: int | None = None,
+         tools: tuple[str, ...] | list[str] | None = None, thinking_open: bool = False,
+         height: str = "480px") -> ChatPanel:
+    """A chat panel on `conversation` (default: the one `%%claude` cells use); shown when it is a cell's result.
+
+    Options are the `%%claude` ones: `model` (id or alias; also a selector in the panel), `system`,
+    `think` ("adaptive" or a budget), `effort`, `max_tokens`, `tools` (names offered; `()` for none).
+    Re-running the cell that made a panel closes the old one.
+    """
+    from ..session import get_session
+
+    panel = ChatPanel(get_session(), conversation=conversation, model=model, system=system, think=think,
+                      effort=effort, max_tokens=max_tokens, tools=tuple(tools) if tools is not None else None,
+                      thinking_open=thinking_open, height=height)
+    cell = _cell_id(panel.shell)
+    if cell is not None:
+        with _by_cell_lock:
+            previous, _by_cell[cell] = _by_cell.get(cell), panel
+        if previous is not None:
+            previous.close()
+    return panel
+
+
+def _cell_id(shell: Any) -> str | None:
+    """The running notebook cell's id, when the front end sends it."""
+    try:
+        parent = shell.kernel.get_parent()
+        return parent.get("metadata", {}).get("cellId")
+    except (AttributeError, TypeError):
+        return None

@@ -1,0 +1,64 @@
+"""The chat as an ordinary output that a saved notebook keeps: sanitized HTML, Markdown and plain text.
+
+The live panel is widgets, which a notebook does not save; this bundle sits in a display handle under
+the panel and is updated after every turn. While the panel is alive its own `<style>` hides the bundle
+(it would repeat the chat); without a kernel, in nbconvert or on GitHub there is no panel and it shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..views.cards import MUTED
+from ..views.render import escape, render_markdown
+
+__all__ = ["Turn", "prompt_html", "transcript_bundle", "hiding_style", "transcript_class"]
+
+_BUBBLE = ("background: rgba(128, 128, 128, 0.12); border-radius: 6px; padding: 0.2em 0.7em; "
+           "margin: 0.6em 0 0.3em 0")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn as drawn: the prompt, the answer's sanitized HTML and its Markdown."""
+
+    prompt: str
+    html: str
+    markdown: str
+    source: str = ""            # "" (the panel or Python) or "cell"
+
+
+def prompt_html(prompt: str, source: str = "") -> str:
+    """The user's message as a bubble (Markdown, sanitized)."""
+    label = "You" + (" · from a notebook cell" if source == "cell" else "")
+    body = render_markdown(prompt) or f"<p>{escape(prompt)}</p>"
+    return (f'<div class="claude-magic-prompt" style="{_BUBBLE}"><div style="font-size: smaller; {MUTED}">'
+            f"<b>{label}</b></div>{body}</div>")
+
+
+def transcript_class(panel_id: str) -> str:
+    return f"claude-magic-transcript-{panel_id}"
+
+
+def hiding_style(panel_id: str) -> str:
+    """The `<style>` the live panel carries to hide its own saved transcript while it is on screen."""
+    return f"<style>.{transcript_class(panel_id)} {{ display: none; }}</style>"
+
+
+def transcript_bundle(panel_id: str, title: str, turns: list[Turn]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(data, metadata) for `display(..., raw=True)` / `update_display`."""
+    if turns:
+        body = "".join(prompt_html(turn.prompt, turn.source) + turn.html for turn in turns)
+    else:
+        body = f'<p style="{MUTED}"><em>No messages yet.</em></p>'
+    html = (f'<div class="claude-magic-chat-transcript {transcript_class(panel_id)}">'
+            f'<div style="{MUTED}"><b>💬 {escape(title)}</b> · {len(turns)} turn{"" if len(turns) == 1 else "s"}'
+            f"</div>{body}</div>")
+    sections = [f"**💬 {title}**"]
+    for turn in turns:
+        quoted = "\n".join(f"> {line}" for line in turn.prompt.splitlines() or [""])
+        sections.append(f"**You:**\n\n{quoted}\n\n**Claude:**\n\n{turn.markdown}")
+    markdown = "\n\n---\n\n".join(sections)
+    metadata = {"claude_magic": {"chat_panel": panel_id, "turns": len(turns)}}
+    return {"text/html": html, "text/markdown": markdown, "text/plain": markdown}, metadata
