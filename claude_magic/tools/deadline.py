@@ -43,11 +43,11 @@ class _Watchdog:
         self._timer.start()
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
         with self._lock:
             self._finished = True
             self._timer.cancel()
-        if self.fired:
+        if self.fired and exc_type is None:
             time.sleep(1.0)  # the SIGINT is on its way: take its KeyboardInterrupt here, inside the guard
 
 

@@ -209,18 +209,17 @@ class _Batch:
             raise KeyboardInterrupt
 
     def _abandon(self, interrupt: KeyboardInterrupt) -> None:
-        """Ctrl-C or Stop: stop running calls, mark the rest interrupted, hand finished results to the loop."""
-        interrupt.results = {slot.id: slot.block for slot in self.slots  # type: ignore[attr-defined]
-                             if slot.block is not None}
+        """Ctrl-C or Stop: keep what finished, stop what runs, mark the rest interrupted, tell the loop."""
         for slot in self.slots:
             if slot.finished:
                 continue
             if slot.future is not None and slot.future.done():
-                continue  # finished but not collected: still answered as interrupted, but not stopped
-            self._stop(slot, ToolCancelled)
-        for slot in self.slots:
-            if not slot.finished:
+                self._finish_future(slot)  # it finished just before the interrupt: keep its result
+            else:
+                self._stop(slot, ToolCancelled)
                 self._emit_finished(slot, "interrupted", INTERRUPTED_TOOL_RESULT, True, ())
+        interrupt.results = {slot.id: slot.block for slot in self.slots  # type: ignore[attr-defined]
+                             if slot.block is not None}
 
     # -- results ---------------------------------------------------------------------------------
     def _finish(self, slot: _Slot, status: str, output: ToolOutput) -> None:

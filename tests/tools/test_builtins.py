@@ -197,3 +197,16 @@ def test_the_builtins_do_not_import_pandas_polars_or_matplotlib() -> None:
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_describe_dataframe_with_polars(user_ns: dict[str, Any]) -> None:
+    pytest.importorskip("polars")  # in the test extras; the tool itself never imports it
+    run_python("import polars as pl\nframe = pl.DataFrame({'a': [1, 2, None], 'b': ['x', 'y', 'z']})\n"
+               "lazy = frame.lazy()")
+    description = describe_dataframe("frame", rows=2)
+    assert description.startswith("frame: polars DataFrame, 3 rows x 2 columns")
+    assert "a: Int64, missing 1" in description and "first 2 rows:" in description and "null_count" in description
+    assert describe_dataframe("lazy").splitlines()[:3] == ["lazy: polars LazyFrame (not collected)", "schema:",
+                                                           "  a: Int64"]
+    run_python("column = frame['a']")
+    assert describe_dataframe("column", rows=0).startswith("column: polars Series, 3 rows x 1 columns")

@@ -219,3 +219,25 @@ def test_interrupt_while_run_python_runs_on_the_main_thread(fresh: Kernel, serve
     assert interrupted_answers(report)["toolu_py"]["is_error"]
     assert_next_turn_works(fresh, server)
     assert "ok" in fresh.run("print('ok')")  # the kernel still runs ordinary cells
+
+
+def test_run_python_past_its_time_limit_is_stopped_in_a_real_kernel(fresh: Kernel, server: LocalServer) -> None:
+    fresh.run("claude_magic.get_session().toolbox.set_policy('run_python', 'allow')\n"
+              "%config ClaudeMagic.tool_timeout = 1.0")
+    try:
+        server.queue(Reply(tool_use("run_python", {"code": "while True:\n    pass"}, id="toolu_loop"),
+                           tool_use("run_python", {"code": "import time\ntime.sleep(120)"}, id="toolu_sleep")),
+                     Reply(text("Both took too long.")))
+        assert "Both took too long." in fresh.run("%%claude\nRun these.")
+    finally:
+        fresh.run("%config ClaudeMagic.tool_timeout = 120.0")
+    results = tool_results_of(server.message_requests[-1])
+    for tool_use_id in ("toolu_loop", "toolu_sleep"):
+        assert results[tool_use_id]["is_error"] and "timed out after 1 s" in results[tool_use_id]["content"]
+    assert fresh.report()["status"] == "complete"
+    assert_next_turn_works(fresh, server)
+
+
+def tool_results_of(request: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {block["tool_use_id"]: block for block in request["messages"][-1]["content"]
+            if block.get("type") == "tool_result"}
