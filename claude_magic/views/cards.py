@@ -17,7 +17,8 @@ from .render import code_block, escape, render_markdown, sanitize
 from .transcript import Part
 
 __all__ = [
-    "MUTED", "tool_title_html", "tool_args_html", "tool_result_html", "tool_card_html", "note_html",
+    "MUTED", "tool_title_html", "tool_args_html", "tool_result_html", "tool_display_html", "tool_card_html",
+    "note_html",
     "other_block_html", "citations_html", "footer_html", "error_html", "part_label",
 ]
 
@@ -68,15 +69,18 @@ def _code_argument(part: Part) -> str | None:
 
 
 def tool_result_html(part: Part) -> str:
-    """The tool's output (and any rich display it produced), or an empty string while it has none."""
-    pieces = []
-    if part.tool_output:
-        output = part.tool_output
-        if len(output) > _PREVIEW:
-            output = output[:_PREVIEW] + f"\n… ({len(part.tool_output) - _PREVIEW:,} more characters)"
-        pieces.append(code_block(output))
-    pieces.extend(_display_html(item) for item in part.tool_display)
-    return "".join(piece for piece in pieces if piece)
+    """What the tool returned to Claude (shown collapsed), or an empty string while it has nothing."""
+    if not part.tool_output:
+        return ""
+    output = part.tool_output
+    if len(output) > _PREVIEW:
+        output = output[:_PREVIEW] + f"\n… ({len(part.tool_output) - _PREVIEW:,} more characters)"
+    return code_block(output)
+
+
+def tool_display_html(part: Part) -> str:
+    """The rich outputs the tool showed the user (figures, tables, printed text), always visible."""
+    return "".join(_display_html(item) for item in part.tool_display)
 
 
 def tool_card_html(part: Part, *, result_open: bool = False) -> str:
@@ -86,7 +90,8 @@ def tool_card_html(part: Part, *, result_open: bool = False) -> str:
     if result:
         details = (f"<details{' open' if result_open else ''}><summary style=\"cursor: pointer; {MUTED}\">"
                    f"Result</summary>{result}</details>")
-    return f'<div class="claude-magic-tool" style="{_CARD}">{tool_title_html(part)}{tool_args_html(part)}{details}</div>'
+    return (f'<div class="claude-magic-tool" style="{_CARD}">{tool_title_html(part)}{tool_args_html(part)}'
+            f"{tool_display_html(part)}{details}</div>")
 
 
 def note_html(text: str, *, warning: bool = False) -> str:
@@ -163,7 +168,8 @@ def footer_html(result: TurnResult) -> str:
 
 def _display_html(item: Any) -> str:
     """A rich output a tool produced (a MIME bundle, or any object IPython can format)."""
-    bundle = item if isinstance(item, dict) else _format(item)
+    data = getattr(item, "data", None)
+    bundle = item if isinstance(item, dict) else data if isinstance(data, dict) else _format(item)
     for mime in ("image/png", "image/jpeg"):
         data = bundle.get(mime)
         if isinstance(data, str) and _is_base64(data):
@@ -173,8 +179,11 @@ def _display_html(item: Any) -> str:
         return sanitize(bundle["text/html"])
     if isinstance(bundle.get("text/markdown"), str):
         return render_markdown(bundle["text/markdown"])
-    if isinstance(bundle.get("text/plain"), str):
-        return code_block(bundle["text/plain"])
+    plain = bundle.get("text/plain")
+    if isinstance(plain, list):
+        plain = "".join(plain)
+    if isinstance(plain, str) and plain:
+        return code_block(plain)
     return ""
 
 

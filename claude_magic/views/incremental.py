@@ -1,8 +1,8 @@
 """Growing Markdown split at settled boundaries, so each finished segment renders once and only the tail re-renders.
 
 A boundary is the start of a line that follows a blank line outside fenced code and display math, and
-that does not continue the block above (a list item or an indented line could belong to a list that
-started earlier). Markdown blocks separated that way render the same apart as together, so the HTML of a
+that does not continue the block above (a list item, an indented line or a quote line could belong to a
+list or quote that started earlier). Markdown blocks separated that way render the same apart as together, so the HTML of a
 block is the concatenation of its segments' HTML and the whole answer is rendered in one pass overall.
 """
 
@@ -16,7 +16,7 @@ from .render import render_markdown
 __all__ = ["IncrementalMarkdown"]
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_CONTINUATION = re.compile(r"^(?:[ \t]|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")
+_CONTINUATION = re.compile(r"^(?:[ \t>]|(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$))")
 
 
 class IncrementalMarkdown:

@@ -33,6 +33,7 @@ from .cards import (
     note_html,
     other_block_html,
     tool_args_html,
+    tool_display_html,
     tool_result_html,
     tool_title_html,
 )
@@ -188,6 +189,7 @@ class _ToolCard:
         self.factory = factory
         self.title = factory.html()
         self.arguments = factory.html()
+        self.shown: Any = None
         self.result: Any = None
         self.widget = factory.column([self.title, self.arguments], layout=factory.card_layout())
 
@@ -200,6 +202,10 @@ class _ToolCard:
             return
         _set(self.title, tool_title_html(part))
         _set(self.arguments, tool_args_html(part))
+        shown = tool_display_html(part)
+        if shown and self.shown is None:
+            self.shown = self.factory.html(shown)
+            self.widget.children = (*self.widget.children, self.shown)
         result = tool_result_html(part)
         if result and self.result is None:
             self.result = self.factory.html(result)

@@ -42,13 +42,22 @@ _STYLE_PROPERTIES = {
 _CODE_BLOCK = re.compile(r'<pre><code class="language-([\w+#.-]+)">(.*?)</code></pre>', re.S)
 _PRE_STYLE = "line-height: 125%; padding: 0.4em 0.6em; border-radius: 3px"
 
-# Code first, so `$` inside code is never taken for math; then display math, then inline math.
+# Raw HTML a model may mean as formatting; any other tag in prose is shown as text (an unclosed `<style>`
+# or `<table>` mentioned in a sentence would otherwise swallow the rest of the answer when sanitized).
+_RAW_OK = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "del", "details", "div", "dl", "dt", "em", "h1",
+    "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small",
+    "span", "strong", "sub", "summary", "sup", "u", "ul", "var",
+})
+# Code first, so `$` inside code is never taken for math; then display math, then inline math; then the `<`
+# of a raw tag outside `_RAW_OK` (autolinks like <https://…> are left alone).
 _MATH = re.compile(
     r"(?P<fence>^[ ]{0,3}(?P<mark>`{3,}|~{3,})[^\n]*\n.*?(?:^[ ]{0,3}(?P=mark)[ \t]*$|\Z))"
     r"|(?P<code>(?P<ticks>`+)[^`].*?(?P=ticks))"
     r"|(?P<display>\$\$.+?\$\$|\\\[.+?\\\]|\\begin\{(?P<env>[a-zA-Z*]+)\}.+?\\end\{(?P=env)\})"
-    r"|(?P<inline>\$(?=[^\s$])(?:[^$\n\\]|\\.)*?(?<=[^\s\\])\$(?!\d)|\\\(.+?\\\))",
-    re.S | re.M,
+    r"|(?P<inline>\$(?=[^\s$])(?:[^$\n\\]|\\.)*?(?<=[^\s\\])\$(?!\d)|\\\(.+?\\\))"
+    r"|(?P<raw><(?=/?[a-zA-Z])(?!/?(?:" + "|".join(sorted(_RAW_OK)) + r")\b)(?![a-zA-Z][\w+.-]*:|[^\s>]+@))",
+    re.S | re.M | re.I,
 )
 _lock = threading.Lock()        # one converter, used by one thread at a time
 _state: dict[str, Any] = {}
@@ -133,7 +142,7 @@ def _protect_math(text: str) -> tuple[str, str, list[str]]:
 
     Returns (text, token prefix, the math in token order).
     """
-    if "$" not in text and "\\" not in text:
+    if "$" not in text and "\\" not in text and "<" not in text:
         return text, "", []
     prefix = f"cmmath{secrets.token_hex(4)}x"
     saved: list[str] = []
@@ -141,6 +150,8 @@ def _protect_math(text: str) -> tuple[str, str, list[str]]:
     def swap(match: re.Match[str]) -> str:
         if match.group("fence") is not None or match.group("code") is not None:
             return match.group(0)
+        if match.group("raw") is not None:
+            return "&lt;"
         saved.append(match.group(0))
         return f"{prefix}{len(saved) - 1}x"
 
