@@ -86,9 +86,11 @@ def driver(claude_server: LocalServer, toolbox: Toolbox) -> Driver:
 @pytest.fixture(scope="session")
 def ipython() -> Any:
     """A real IPython shell (terminal flavour), shared by the tests."""
+    from IPython.core.interactiveshell import InteractiveShell
     from IPython.testing.globalipapp import start_ipython
 
-    return start_ipython()
+    start_ipython()  # returns the shell only on its first call in a process (other suites may come first)
+    return InteractiveShell.instance()
 
 
 @pytest.fixture

@@ -122,15 +122,16 @@ def test_run_python_sends_a_figure_once_when_it_is_also_the_result(agg: Any, ipy
 
 
 def test_list_variables_shows_user_data_and_hides_internals(user_ns: dict[str, Any]) -> None:
-    run_python("import json as js\nnumbers = list(range(100))\n_private = 1\ndef helper(a, b=2):\n    return a\n"
+    run_python("import json as js\ntt_numbers = list(range(100))\n_private = 1\ndef helper(a, b=2):\n    return a\n"
                "class Thing:\n    pass\nlabel = 'hello'")
-    listing = list_variables()
-    assert "numbers: list, len 100 = [0, 1, 2, 3, 4, 5, ...]" in listing
-    assert "helper: function(a, b=2)" in listing and "Thing: class" in listing
-    assert "label: str, len 5 = 'hello'" in listing
-    assert "Imported modules:" in listing and "js (json)" in listing
-    assert "_private" not in listing and "\nIn:" not in listing and "get_ipython" not in listing
-    assert list_variables("num*").splitlines()[0] == "1 variable(s) matching 'num*':"
+    assert "tt_numbers: list, len 100 = [0, 1, 2, 3, 4, 5, ...]" in list_variables("tt_numbers")
+    assert "helper: function(a, b=2)" in list_variables("helper") and "Thing: class" in list_variables("Thing")
+    assert "label: str, len 5 = 'hello'" in list_variables("label")
+    assert "Imported modules: js (json)" in list_variables("js")
+    for hidden in ("_private", "In", "Out", "get_ipython", "exit"):
+        assert list_variables(hidden).splitlines() == [f"0 variable(s) matching {hidden!r}:"]
+    assert list_variables("tt_num*").splitlines()[:2] == ["1 variable(s) matching 'tt_num*':",
+                                                       "tt_numbers: list, len 100 = [0, 1, 2, 3, 4, 5, ...]"]
 
 
 def test_inspect_variable_shows_details_source_and_attributes(user_ns: dict[str, Any]) -> None:
