@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["load_ipython_extension", "unload_ipython_extension", "ask", "get_session", "__version__"]
+__all__ = ["load_ipython_extension", "unload_ipython_extension", "ask", "get_session", "tool", "chat",
+           "__version__"]
 
 if TYPE_CHECKING:
     from .results import TurnResult
@@ -43,3 +44,16 @@ def ask(prompt: str, **options: Any) -> TurnResult:
     from .api import ask as _ask
 
     return _ask(prompt, **options)
+
+
+def __getattr__(name: str) -> Any:
+    """`claude_magic.tool` and `claude_magic.chat`, imported on first use (keeps `%load_ext` fast)."""
+    if name == "tool":
+        from .tools import tool
+
+        return tool
+    if name == "chat":
+        from .panel import chat
+
+        return chat
+    raise AttributeError(f"module 'claude_magic' has no attribute {name!r}")

@@ -53,10 +53,21 @@ def raise_for_result(result: TurnResult) -> None:
         raise error
 
 
+def _configured_session() -> Any:
+    """The session, with `%config ClaudeMagic...` applied when the extension is loaded in IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return get_session()
+    shell = get_ipython()
+    magic = shell.magics_manager.registry.get("ClaudeMagic") if shell is not None else None
+    return magic._session() if magic is not None else get_session()
+
+
 def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, raise_errors: bool = True,
         **options: Any) -> TurnResult:
     """Ask Claude in the kernel's conversation; streams into the notebook/terminal when there is one."""
-    session = get_session()
+    session = _configured_session()
     settings, turn_options = turn_settings(session.settings, **options)
     view = None
     if display is not False:

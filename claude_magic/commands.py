@@ -232,3 +232,19 @@ def _api_call(session: Session, call: Callable[[], Any]) -> Any:
         if error is None:
             raise
         raise error from None
+
+
+@command("tools", "tools                   the tools Claude may call, their consent policy and schemas")
+def tools(session: Session, arguments: list[str]) -> str:
+    from .tools import describe_tools
+
+    if session.toolbox is None:
+        return "No tools are available in this session."
+    return describe_tools(session.toolbox, schemas="--brief" not in arguments)
+
+
+@command("chat", "chat [NAME]             open the chat panel on the (named) conversation")
+def chat(session: Session, arguments: list[str]) -> Any:
+    from .panel import chat as open_chat
+
+    return open_chat(conversation=_conversation_name(arguments))

@@ -133,8 +133,9 @@ class Conversation:
         self.turns.clear()
 
     def snapshot(self) -> list[dict[str, Any]]:
-        """A deep copy of the messages, safe to hand to the SDK while the conversation changes."""
-        return copy.deepcopy(self.messages)
+        """The messages for one request: fresh message dicts and content lists (blocks are never mutated)."""
+        return [{"role": message["role"], "content": list(message["content"])
+                 if isinstance(message["content"], list) else message["content"]} for message in self.messages]
 
     # -- persistence -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, CInt, Dict, Enum, Float, Unicode, Union
+from traitlets import Bool, CInt, Dict, Enum, Float, List, Unicode, Union, observe
 
 from .errors import ConfigurationError
 from .models import DEFAULT_MODEL
@@ -46,10 +46,14 @@ class ClaudeMagic(Magics):
                       "or 'append' a new turn.").tag(config=True)
     context_window_check = Bool(True, help="Refuse a turn that would overflow the model's context window, "
                                 "before sending it.").tag(config=True)
+    tool_policies = Dict(help="Consent per tool: 'ask', 'allow' or 'deny', e.g. {'run_python': 'allow'}; "
+                         "'*' sets every tool not named.").tag(config=True)
+    disabled_tools = List(Unicode(), help="Tools never offered to Claude, e.g. ['run_python'].").tag(config=True)
     prices = Dict(help="Price overrides, USD per million tokens: {'claude-opus-5-5': [4, 20]} "
                   "(model id prefix: [input, output]).").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        self._tool_config_pending = True
         super().__init__(shell=shell, **kwargs)
         import os
 
@@ -73,7 +77,20 @@ class ClaudeMagic(Magics):
         session = get_session()
         session.settings = self.settings()
         session.prices = _prices(self.prices)
+        if self._tool_config_pending and session.toolbox is not None:
+            from .tools import apply_config
+
+            self._tool_config_pending = False
+            try:
+                apply_config(session.toolbox, dict(self.tool_policies), list(self.disabled_tools))
+            except ConfigurationError as error:
+                raise UsageError(str(error)) from None
         return session
+
+    @observe("tool_policies", "disabled_tools")
+    def _tool_config_changed(self, _change: Any) -> None:
+        """Config changes reach the toolbox on the next use (policies set from code stay until then)."""
+        self._tool_config_pending = True
 
     @line_magic
     def claude(self, line: str) -> Any:
@@ -125,6 +142,8 @@ class ClaudeMagic(Magics):
             tools = tuple(name.strip() for name in arguments.tools.split(",") if name.strip())
         session = self._session()
         try:
+            if tools and session.toolbox is not None:
+                session.toolbox.validate_names(tools)
             settings, options = turn_settings(
                 session.settings, model=arguments.model, system=arguments.system,
                 max_tokens=arguments.max_tokens, think=arguments.think, effort=arguments.effort,

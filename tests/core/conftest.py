@@ -13,9 +13,11 @@ from claude_magic import session as session_module
 @pytest.fixture(scope="session")
 def ipython_shell() -> Any:
     """A real IPython shell (terminal flavour) shared by the tests."""
+    from IPython.core.interactiveshell import InteractiveShell
     from IPython.testing.globalipapp import start_ipython
 
-    shell = start_ipython()
+    start_ipython()                        # returns None after the first call in a process
+    shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "claude_magic")
     return shell
 

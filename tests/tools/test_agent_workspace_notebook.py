@@ -79,7 +79,7 @@ def test_claude_calls_the_users_tool(run: Any) -> None:
     assert "exchange_rate" in [tool["name"] for tool in requests[0]["tools"]]
     assert tool_results(requests[1])["toolu_rate"]["content"] == "1.08"
     cells = [cell for cell in executed.cells if cell.cell_type == "code"]
-    listing = next(cell for cell in cells if "describe_tools" in cell.source)
+    listing = next(cell for cell in cells if "%claude tools" in cell.source)
     assert "`exchange_rate`" in output_text(listing) and "`run_python` | ask" in output_text(listing)
     answer = next(cell for cell in cells if "250 euros" in cell.source)
     assert "270.00 USD" in output_text(answer)
