@@ -79,8 +79,9 @@ class _Factory:
         return widget
 
     def math(self, value: str = "") -> Any:
-        """An HTMLMath widget (math typeset by the front end)."""
-        return self._keep(self.widgets.HTMLMath(value=value, layout=self.layout, style=self.math_style))
+        """An HTMLMath widget (math typeset by the front end), styled like JupyterLab's rendered Markdown."""
+        return self._keep(self.widgets.HTMLMath(value=value, layout=self.layout, style=self.math_style,
+                                                _dom_classes=("jp-RenderedHTMLCommon",)))
 
     def html(self, value: str = "") -> Any:
         return self._keep(self.widgets.HTML(value=value, layout=self.layout, style=self.html_style))
@@ -253,6 +254,7 @@ class LiveView:
         self._shown = 0
         self._header: Any = None
         self._header_at = 0.0
+        self._header_waiting = True
         self._body: Any = None
         self.pacer = Pacer(self._paint, interval=interval, tick=self._tick)
 
@@ -263,10 +265,14 @@ class LiveView:
             return
         if isinstance(event, _DELTAS):
             with self.pacer.lock:
+                first = self.transcript.first_token_at is None
                 part = self.transcript.apply(event)
                 if part is not None:
                     self._dirty[id(part)] = part
-            self.pacer.touch(len(part.chunks[-1]) if part is not None and part.chunks else 0)
+            if first:
+                self.pacer.paint(force=True)             # the first token ends the wait: show it at once
+            else:
+                self.pacer.touch(len(part.chunks[-1]) if part is not None and part.chunks else 0)
             return
         if isinstance(event, TurnFinished):
             self._finish(event)
@@ -340,8 +346,10 @@ class LiveView:
         if self._header is None or self.finished:
             return
         now = time.monotonic()
-        if self.transcript.first_token_at is not None and now - self._header_at < HEADER_EVERY:
+        waiting = self.transcript.first_token_at is None
+        if not waiting and not self._header_waiting and now - self._header_at < HEADER_EVERY:
             return
+        self._header_waiting = waiting
         value = self._header_html()
         if value != self._header.value:
             self._header.value = value
