@@ -33,7 +33,7 @@ from .consent import ConsentBox
 from .history import record_key, turn_records, turn_transcript
 from .keys import KEYS_JS, split_send
 from .mainthread import MainThreadRunner
-from .saved import Turn, hiding_style, prompt_html, transcript_bundle
+from .saved import Turn, panel_style, prompt_html, transcript_bundle
 from .turnview import PanelTurnView, TurnSlot
 from .worker import Worker
 
@@ -76,6 +76,7 @@ class ChatPanel:
         self.shell = shell if shell is not None else _current_shell()
         self.runner = MainThreadRunner.for_kernel(self.shell)
         self.last_result: TurnResult | None = None
+        self.live_view: PanelTurnView | None = None      # the running turn's view (worker thread)
         self.error: str | None = None
         self.busy = False
         self._cancellation: Cancellation | None = None
@@ -93,14 +94,17 @@ class ChatPanel:
         self.model = widgets.Dropdown(options=model_options(self.session.settings, model),
                                       value=resolve_model(model or self.session.settings.model,
                                                           self.session.settings.aliases),
-                                      description="Model", layout=widgets.Layout(width="auto"))
+                                      description="Model", style={"description_width": "initial"},
+                                      layout=widgets.Layout(width="auto"))
         self.conversations = widgets.Dropdown(options=self._conversation_options(), value=conversation,
-                                              description="Chat", layout=widgets.Layout(width="auto"))
-        self.messages = widgets.VBox([])
+                                              description="Chat", style={"description_width": "initial"},
+                                              layout=widgets.Layout(width="auto"))
+        # flex 0 0 auto: the list keeps its full height inside the scroller instead of shrinking to it
+        self.messages = widgets.VBox([], layout=widgets.Layout(flex="0 0 auto", width="100%"))
         self.messages.add_class("claude-magic-messages")
         # A single child in a column-reverse scroller: the view starts at, and stays pinned to, the bottom.
         scroller = widgets.Box([self.messages], layout=widgets.Layout(
-            display="flex", flex_flow="column-reverse", overflow_y="auto", max_height=height, min_height="3em"))
+            display="flex", flex_flow="column-reverse", overflow="hidden auto", max_height=height, min_height="3em"))
         self.consent = ConsentBox()
         self.input = widgets.Textarea(placeholder="Message Claude — Shift+Enter or Ctrl+Enter sends",
                                       rows=3, continuous_update=True, layout=widgets.Layout(width="100%"))
@@ -113,8 +117,9 @@ class ChatPanel:
         self.stop_button.add_class("claude-magic-stop")
         self.status = widgets.HTML()
         self.status.add_class("claude-magic-status")
-        style = widgets.HTML(hiding_style(self.id), layout=widgets.Layout(display="none"))
-        header = widgets.HBox([self.title, self.model, self.conversations],
+        style = widgets.HTML(panel_style(self.id), layout=widgets.Layout(display="none"))
+        selectors = widgets.HBox([self.model, self.conversations])
+        header = widgets.HBox([self.title, selectors],
                               layout=widgets.Layout(justify_content="space-between", align_items="center",
                                                     flex_flow="row wrap"))
         controls = widgets.HBox([self.send_button, self.stop_button, self.status],
@@ -124,7 +129,7 @@ class ChatPanel:
             layout=widgets.Layout(border="1px solid rgba(128, 128, 128, 0.4)", padding="0.4em 0.6em"))
         self.widget.add_class("claude-magic-panel")
         self._own_widgets = [self.title, self.model, self.conversations, self.messages, scroller, self.input,
-                             self.send_button, self.stop_button, self.status, style, header, controls, self.widget]
+                             self.send_button, self.stop_button, self.status, style, selectors, header, controls, self.widget]
 
         self.send_button.on_click(lambda _button: self._send_from_input())
         self.stop_button.on_click(lambda _button: self.stop())
@@ -286,17 +291,18 @@ class ChatPanel:
                                               **self.options)
             self._pending = self._pending_entry(prompt)
             self._show_list()
-            view = PanelTurnView(TurnSlot(self._mount_live, self._finish_live), thinking_open=self.thinking_open)
+            view = self.live_view = PanelTurnView(TurnSlot(self._mount_live, self._finish_live),
+                                                  thinking_open=self.thinking_open)
             context = ToolContext(approver=self.consent.approver(cancellation),
                                   run_on_main_thread=self.runner.bound(cancellation) if self.runner else None)
             result = self._ask(prompt, settings, options, view, cancellation, context)
             if result is not None:
                 self.last_result = result
-                self._report(result)
+                self._report(result, prompt, stopped=cancellation.cancelled)
         except ClaudeMagicError as error:
             self._fail(str(error), prompt)
         finally:
-            pending, self._pending = self._pending, None
+            pending, self._pending, self.live_view = self._pending, None, None
             with self._lock:
                 self.busy = False
                 self._cancellation = None
@@ -323,8 +329,11 @@ class ChatPanel:
                                      "thread) to finish… Stop cancels.")
         return None
 
-    def _report(self, result: TurnResult) -> None:
-        if result.status == "interrupted":
+    def _report(self, result: TurnResult, prompt: str, *, stopped: bool = False) -> None:
+        """The turn's outcome in the status line; a turn that left no trace gives the message back to the input."""
+        if not result.content and result.status != "complete" and not self.input.value.strip():
+            self.input.value = prompt
+        if stopped or result.status == "interrupted":
             self._set_status("Stopped: the partial answer was kept." if result.content else
                              "Stopped before Claude answered: nothing was added to the conversation.")
         elif result.error:
@@ -343,7 +352,7 @@ class ChatPanel:
     def _pending_entry(self, prompt: str) -> Any:
         import ipywidgets
 
-        return ipywidgets.VBox([ipywidgets.HTMLMath(prompt_html(prompt))])
+        return ipywidgets.VBox([_entry_widget(prompt_html(prompt))], layout=ipywidgets.Layout(width="100%"))
 
     def _mount_live(self, root: Any) -> None:
         """The live view's widgets go under the pending prompt (worker thread)."""
@@ -352,13 +361,12 @@ class ChatPanel:
 
     def _finish_live(self, data: dict[str, Any], metadata: dict[str, Any]) -> None:
         """The live view's final bundle replaces its widgets (worker thread, then the widgets close)."""
-        import ipywidgets
 
         pending = self._pending
         turn_id = (metadata.get("claude_magic") or {}).get("turn_id")
         prompt = pending.children[0] if pending is not None else None
         turn = Turn(prompt="", html=data.get("text/html", ""), markdown=data.get("text/markdown", ""))
-        widget = ipywidgets.HTMLMath((prompt.value if prompt is not None else "") + turn.html)
+        widget = _entry_widget((prompt.value if prompt is not None else "") + turn.html)
         if pending is not None:
             pending.children = (widget,)
             if prompt is not None:
@@ -397,12 +405,11 @@ class ChatPanel:
 
     def _history_entry(self, record: Any, messages: list[dict[str, Any]], name: str) -> _Entry:
         """A turn the panel did not draw live (a cell's, the Python API's, or loaded from a file)."""
-        import ipywidgets
 
         transcript = turn_transcript(record, messages, name)
         turn = Turn(record.prompt, static_html(transcript, thinking_open=self.thinking_open),
                     transcript_markdown(transcript), _source(record))
-        widget = ipywidgets.HTMLMath(prompt_html(turn.prompt, turn.source) + turn.html)
+        widget = _entry_widget(prompt_html(turn.prompt, turn.source) + turn.html)
         return _Entry(record_key(record), widget, turn)
 
     def _show_list(self, widgets: list[Any] | None = None) -> None:
@@ -419,7 +426,7 @@ class ChatPanel:
         pieces = [f"{len(records)} turn{'' if len(records) == 1 else 's'}"]
         if records:
             pieces += [f"{tokens:,} tokens", f"${cost:.4f}"]
-        value = (f"<b>💬 Claude</b> <span style=\"{MUTED}\">· {html.escape(label)} · {' · '.join(pieces)}</span>")
+        value = (f"<b>Claude</b> <span style=\"{MUTED}\">· {html.escape(label)} · {' · '.join(pieces)}</span>")
         if self.title.value != value:
             self.title.value = value
 
@@ -469,7 +476,8 @@ class ChatPanel:
         raise AssertionError("unreachable")
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
-        value = f'<span style="{_ERROR if error else MUTED}">{html.escape(text)}</span>' if text else ""
+        line = " ".join(text.split())          # one line, whatever the message
+        value = f'<span style="{_ERROR if error else MUTED}">{html.escape(line)}</span>' if line else ""
         if self.status.value != value:
             self.status.value = value
 
@@ -493,6 +501,15 @@ def model_options(settings: Any, extra: str | None = None) -> list[tuple[str, st
             options[model] = label
         options.setdefault(model, label)
     return [(label, model) for model, label in options.items()]
+
+
+def _entry_widget(value: str) -> Any:
+    """A finished turn (or a prompt) in the list: sanitized HTML with math typeset, full width."""
+    import ipywidgets
+
+    widget = ipywidgets.HTMLMath(value, layout=ipywidgets.Layout(width="100%"))
+    widget.add_class("claude-magic-entry")
+    return widget
 
 
 def _source(record: Any) -> str:

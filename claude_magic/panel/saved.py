@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..views.cards import MUTED
-from ..views.render import escape, render_markdown
+from ..views.render import escape
 
-__all__ = ["Turn", "prompt_html", "transcript_bundle", "hiding_style", "transcript_class"]
+__all__ = ["Turn", "prompt_html", "transcript_bundle", "panel_style", "transcript_class"]
 
-_BUBBLE = ("background: rgba(128, 128, 128, 0.12); border-radius: 6px; padding: 0.2em 0.7em; "
-           "margin: 0.6em 0 0.3em 0")
+_BUBBLE = ("background: rgba(128, 128, 128, 0.12); border-radius: 6px; padding: 0.3em 0.7em; "
+           "margin: 0.8em 0 0.3em 12%")
 
 
 @dataclass(frozen=True)
@@ -30,20 +30,21 @@ class Turn:
 
 
 def prompt_html(prompt: str, source: str = "") -> str:
-    """The user's message as a bubble (Markdown, sanitized)."""
+    """The user's message as a bubble, verbatim (line breaks kept, nothing interpreted)."""
     label = "You" + (" · from a notebook cell" if source == "cell" else "")
-    body = render_markdown(prompt) or f"<p>{escape(prompt)}</p>"
     return (f'<div class="claude-magic-prompt" style="{_BUBBLE}"><div style="font-size: smaller; {MUTED}">'
-            f"<b>{label}</b></div>{body}</div>")
+            f'<b>{label}</b></div><div style="white-space: pre-wrap">{escape(prompt)}</div></div>')
 
 
 def transcript_class(panel_id: str) -> str:
     return f"claude-magic-transcript-{panel_id}"
 
 
-def hiding_style(panel_id: str) -> str:
-    """The `<style>` the live panel carries to hide its own saved transcript while it is on screen."""
-    return f"<style>.{transcript_class(panel_id)} {{ display: none; }}</style>"
+def panel_style(panel_id: str) -> str:
+    """The live panel's `<style>`: hide its own saved transcript while it is on screen, and let each
+    drawn turn use the list's full width (an HTML widget's content otherwise shrinks to fit)."""
+    return (f"<style>.{transcript_class(panel_id)} {{ display: none; }}"
+            ".claude-magic-entry > .widget-htmlmath-content { flex: 1 1 auto; min-width: 0; }</style>")
 
 
 def transcript_bundle(panel_id: str, title: str, turns: list[Turn]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -53,9 +54,9 @@ def transcript_bundle(panel_id: str, title: str, turns: list[Turn]) -> tuple[dic
     else:
         body = f'<p style="{MUTED}"><em>No messages yet.</em></p>'
     html = (f'<div class="claude-magic-chat-transcript {transcript_class(panel_id)}">'
-            f'<div style="{MUTED}"><b>💬 {escape(title)}</b> · {len(turns)} turn{"" if len(turns) == 1 else "s"}'
+            f'<div style="{MUTED}"><b>{escape(title)}</b> · {len(turns)} turn{"" if len(turns) == 1 else "s"}'
             f"</div>{body}</div>")
-    sections = [f"**💬 {title}**"]
+    sections = [f"**{title}**"]
     for turn in turns:
         quoted = "\n".join(f"> {line}" for line in turn.prompt.splitlines() or [""])
         sections.append(f"**You:**\n\n{quoted}\n\n**Claude:**\n\n{turn.markdown}")
