@@ -31,6 +31,9 @@ class ClaudeMagic(Magics):
                   help="Default effort level (output_config.effort).").tag(config=True)
     thinking_display = Enum(["summarized", "omitted"], default_value="summarized",
                             help="Whether thinking text is returned when thinking is on.").tag(config=True)
+    live_view = Bool(True, help="Stream answers into ipywidgets in notebook front ends (False: one output "
+                     "refreshed a few times a second). Either way the cell ends with a static output that "
+                     "survives a reload.").tag(config=True)
     cache = Bool(True, help="Prompt caching (a cache breakpoint on every request).").tag(config=True)
     cache_ttl = Enum(["5m", "1h"], default_value="5m", help="Prompt cache lifetime.").tag(config=True)
     base_url = Unicode(None, allow_none=True,
@@ -152,7 +155,7 @@ class ClaudeMagic(Magics):
             )
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
-        result = session.ask(prompt, settings=settings, options=options, emit=make_view(self.shell))
+        result = session.ask(prompt, settings=settings, options=options, emit=make_view(self.shell, live=self.live_view))
         raise_for_result(result)
 
 

@@ -22,7 +22,7 @@ __all__ = ["Pacer"]
 class Pacer:
     """Calls `paint()` at most every `interval` seconds while there is something new to paint."""
 
-    def __init__(self, paint: Callable[[], int | None], *, interval: float = 0.25, budget: float = 0.25,
+    def __init__(self, paint: Callable[[], int | None], *, interval: float = 0.25, budget: float = 0.5,
                  ratio: float = 1.0, max_wait: float = 0.5, tick: Callable[[], None] | None = None,
                  tick_every: float = 1.0) -> None:
         self.lock = threading.RLock()      # held while painting; hold it to change what paint reads

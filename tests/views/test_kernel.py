@@ -158,3 +158,12 @@ def test_nbclient_saves_the_static_output_and_nbconvert_shows_it(claude_server: 
     start = body.index('<div class="claude-magic-output">')
     assert "<strong>forty-two</strong>" in body[start:] and "Reasoning <em>here</em>." in body[start:]
     assert_inert(body[start:body.index("</div></div>", body.index("end_turn", start))])
+
+
+def test_live_view_can_be_turned_off(kernel: Kernel, claude_server: LocalServer) -> None:
+    kernel.run("%config ClaudeMagic.live_view = False")
+    claude_server.queue(Reply(text("No *widgets* here."), delay=0.002))
+    messages = kernel.run("%%claude\nHi")
+    assert not [m for m in messages if m["msg_type"] == "comm_open"]
+    final = [m for m in messages if m["msg_type"] == "update_display_data"][-1]["content"]
+    assert "No <em>widgets</em> here." in final["data"]["text/html"]
