@@ -26,6 +26,7 @@ class Worker:
         self._idle = threading.Condition()
         self._pending = 0
         self._keys: set[str] = set()
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -40,7 +41,7 @@ class Worker:
     def submit(self, job: Callable[[], None], *, key: str | None = None) -> bool:
         """Queue `job`; with `key`, skip it while a job with the same key is still waiting. Returns whether queued."""
         with self._idle:
-            if not self.alive:
+            if self._stopped:
                 return False
             if key is not None:
                 if key in self._keys:
@@ -58,7 +59,9 @@ class Worker:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Finish the queued jobs' current one and end the thread."""
+        """Let the running job finish, drop the queued ones and end the thread."""
+        with self._idle:
+            self._stopped = True
         self._jobs.put(_STOP)
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
@@ -76,7 +79,8 @@ class Worker:
                 with self._idle:
                     self._keys.discard(key)
             try:
-                job()
+                if not self._stopped:
+                    job()
             except Exception as error:  # noqa: BLE001 - shown in the panel as one line; the worker carries on
                 log.exception("chat panel job failed")
                 self._on_error(error)
