@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext claude_magic`: register the `%claude` / `%%claude` magics."""
     from .magics import ClaudeMagic
+    from .notebook_context import tracker_for
 
     ipython.register_magics(ClaudeMagic(ipython))
+    tracker_for(ipython)   # remembers failed cells for `%claude fix` and `$`Err[-1]``
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -234,6 +234,11 @@ def _api_call(session: Session, call: Callable[[], Any]) -> Any:
         raise error from None
 
 
+@command("fix", "fix [N]                 explain the notebook's last error (or Err[N]) and propose a fix")
+def fix(session: Session, arguments: list[str]) -> str:
+    raise ClaudeMagicError("`%claude fix` runs in IPython (the magic handles it)")
+
+
 @command("tools", "tools                   the tools Claude may call, their consent policy and schemas")
 def tools(session: Session, arguments: list[str]) -> str:
     from .tools import describe_tools

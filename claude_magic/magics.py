@@ -57,6 +57,7 @@ class ClaudeMagic(Magics):
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._tool_config_pending = True
+        self._code_inserter: Any = None
         super().__init__(shell=shell, **kwargs)
         import os
 
@@ -104,6 +105,9 @@ class ClaudeMagic(Magics):
             words = shlex.split(line)
         except ValueError as error:
             raise UsageError(f"%claude: {error}") from None
+        if words and words[0] == "fix":
+            self.fix(" ".join(words[1:]))
+            return None
         session = self._session()
         if words and words[0] == "model" and len(words) > 1:
             from .models import resolve_model
@@ -126,18 +130,30 @@ class ClaudeMagic(Magics):
     @argument("--chat", metavar="NAME", help="Talk in the named conversation.")
     @argument("--tools", metavar="A,B", help="Offer only these tools (comma-separated).")
     @argument("--no-tools", action="store_true", help="Offer no tools for this cell.")
+    @argument("-a", "--attach", action="append", metavar="SPEC",
+              help="Attach files (images, PDFs, text), variables (figures, PIL images, bytes) or `figure` "
+                   "(the current matplotlib figure); repeat or separate with commas.")
+    @argument("-f", "--format", choices=["markdown", "code"], default="markdown",
+              help="`code`: answer with one code cell, inserted below (never run).")
+    @argument("--code", action="store_true", help="Same as `-f code`.")
     @argument("--no-cache", action="store_true", help="No prompt-cache breakpoint for this cell.")
     @argument("--cache-ttl", choices=["5m", "1h"], help="Prompt-cache lifetime for this cell.")
     @cell_magic("claude")
     def claude_cell(self, line: str, cell: str) -> None:
-        """Send the cell to Claude with the conversation so far; the answer streams below."""
+        """Send the cell to Claude with the conversation so far; the answer streams below.
+
+        Python values go into the prompt with $`name` or $`expression` (DataFrames and long values are
+        summarized); `Err[-1]` is the notebook's last error, `In[n]` / `Out[n]` earlier cells.
+        """
         from .api import raise_for_result, turn_settings
+        from .prompt import build_prompt, split_specs
         from .views.select import make_view
 
         arguments = _parse(self.claude_cell, line)
-        prompt = cell.strip()
-        if not prompt:
+        text = cell.strip()
+        if not text:
             raise UsageError("The cell is empty: write your prompt below the %%claude line.")
+        code = arguments.code or arguments.format == "code"
         tools: tuple[str, ...] | None = None
         if arguments.no_tools:
             tools = ()
@@ -155,7 +171,43 @@ class ClaudeMagic(Magics):
             )
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
-        result = session.ask(prompt, settings=settings, options=options, emit=make_view(self.shell, live=self.live_view))
+        if code:
+            from .code_cells import CODE_SYSTEM_PROMPT
+
+            system = f"{settings.system}\n\n{CODE_SYSTEM_PROMPT}" if settings.system else CODE_SYSTEM_PROMPT
+            settings = settings.with_options(system=system)
+        prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget)
+        view = make_view(self.shell, live=self.live_view)
+        result = session.ask(prompt, settings=settings, options=options, emit=view)
+        raise_for_result(result)
+        if code:
+            self._insert_code(result.text, options.cell_id, cell)
+
+    def _insert_code(self, answer: str, cell_id: str | None, cell: str) -> None:
+        """Put the answer's code in a new cell below (once per cell; re-runs show it instead)."""
+        from .code_cells import CodeInserter, extract_code
+
+        if self._code_inserter is None:
+            self._code_inserter = CodeInserter(self.shell)
+        insertion = self._code_inserter.insert(extract_code(answer), cell_id=cell_id, cell_source=cell)
+        if not insertion.inserted:
+            _show_text(f"{insertion.note}\n\n```python\n{insertion.code}\n```")
+
+    def fix(self, line: str = "") -> None:
+        """`%claude fix [N]`: explain the notebook's last error (or Err[N]) and propose a corrected cell."""
+        from .api import raise_for_result
+        from .notebook_context import fix_prompt, tracker_for
+        from .views.select import make_view
+
+        index = -1
+        if line.strip():
+            try:
+                index = int(line.strip())
+            except ValueError:
+                raise UsageError("usage: %claude fix [N] — N picks an earlier error (-1 is the last)") from None
+        prompt = fix_prompt(tracker_for(self.shell), index)
+        session = self._session()
+        result = session.ask(prompt, emit=make_view(self.shell, live=self.live_view))
         raise_for_result(result)
 
 
