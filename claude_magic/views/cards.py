@@ -114,11 +114,23 @@ def other_block_html(part: Part) -> str:
         return _tool_result_block_html(kind, block.get("content"))
     if kind == "compaction":
         return note_html("Earlier conversation was compacted by the API.")
+    if kind == "fallback":
+        return note_html(_fallback_text(block))
     for key in ("text", "content", "message"):
         value = block.get(key)
         if isinstance(value, str) and value.strip():
             return f'<div style="{MUTED}"><em>[{escape(kind)}]</em>{render_markdown(value)}</div>'
     return f'<p style="{MUTED}"><em>[{escape(kind)} block]</em></p>'
+
+
+def _fallback_text(block: dict[str, Any]) -> str:
+    """`fallback`: the API answered with another model (e.g. after a refusal)."""
+    def model(side: Any) -> str:
+        return str(side.get("model")) if isinstance(side, dict) and side.get("model") else "another model"
+
+    trigger = block.get("trigger")
+    reason = f" after a {trigger['type']}" if isinstance(trigger, dict) and trigger.get("type") else ""
+    return f"Answered by {model(block.get('to'))} instead of {model(block.get('from'))}{reason}."
 
 
 def _tool_result_block_html(kind: str, content: Any) -> str:

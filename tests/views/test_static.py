@@ -73,7 +73,9 @@ def test_other_blocks_render_something_sensible() -> None:
             {"type": "web_search_result", "url": "https://jupyter.org", "title": "Jupyter <i>"},
             {"type": "web_search_result", "url": "javascript:alert(1)", "title": "bad"}]},
         {"type": "compaction", "content": "summary"},
-        {"type": "fallback", "text": "Answered by a *fallback* model."},
+        {"type": "fallback", "from": {"model": "claude-opus-4-7"}, "to": {"model": "claude-sonnet-4-5"},
+         "trigger": {"type": "refusal"}},
+        {"type": "future_block", "text": "Said by a *future* block."},
         {"type": "brand_new_block", "weird": [1, 2]},
         {"type": "text", "text": "Cited.", "citations": [{"type": "web_search_result_location",
                                                         "url": "https://example.com", "title": "Example"}]},
@@ -85,7 +87,8 @@ def test_other_blocks_render_something_sensible() -> None:
     html = static_html(transcript)
     assert "redacted" in html and "web_search" in html and "jupyter &lt;b&gt;" in html
     assert 'href="https://jupyter.org"' in html and "Jupyter &lt;i&gt;" in html
-    assert "compacted" in html and "<em>fallback</em>" in html and "brand_new_block" in html
+    assert "compacted" in html and "brand_new_block" in html and "<em>future</em>" in html
+    assert "Answered by claude-sonnet-4-5 instead of claude-opus-4-7 after a refusal." in html
     assert "Sources:" in html and 'href="https://example.com"' in html
     assert_inert(html)
 
