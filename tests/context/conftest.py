@@ -1,0 +1,29 @@
+"""Fixtures for the notebook-context tests: the real IPython test shell and a tracker hooked to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from claude_magic.notebook_context import ErrorTracker
+
+
+@pytest.fixture(scope="session")
+def ipython() -> Any:
+    """The real (terminal flavour) IPython shell that IPython's own test suite uses."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    start_ipython()  # returns the shell only on its first call in a process (other suites may come first)
+    return InteractiveShell.instance()
+
+
+@pytest.fixture
+def tracker(ipython: Any) -> Iterator[ErrorTracker]:
+    """A fresh error tracker listening to the shell for one test."""
+    tracker = ErrorTracker()
+    tracker.register(ipython)
+    yield tracker
+    tracker.unregister()
