@@ -58,13 +58,13 @@ class ConsentBox:
         """Show the request and wait for a click; Stop raises KeyboardInterrupt (the turn ends)."""
         request = _Request(self._widgets)
         old = self.buttons.children
-        with self._lock:
-            self._current = request
         self.request.value = request_html(call)
         self.buttons.children = (request.allow, request.deny)
         for button in old:
             button.close()
         self.widget.layout.display = "flex"
+        with self._lock:
+            self._current = request       # pending from here on: the request and its buttons are shown
         try:
             while not request.answered.wait(_POLL):
                 if cancellation is not None and cancellation.cancelled:

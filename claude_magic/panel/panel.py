@@ -100,8 +100,9 @@ class ChatPanel:
                                               description="Chat", style={"description_width": "initial"},
                                               layout=widgets.Layout(width="auto"))
         # flex 0 0 auto: the list keeps its full height inside the scroller instead of shrinking to it
-        self.messages = widgets.VBox([], layout=widgets.Layout(flex="0 0 auto", width="100%"))
+        self.messages = widgets.VBox([], layout=widgets.Layout(flex="0 0 auto"))
         self.messages.add_class("claude-magic-messages")
+        self.messages.add_class("claude-magic-stretch")
         # A single child in a column-reverse scroller: the view starts at, and stays pinned to, the bottom.
         scroller = widgets.Box([self.messages], layout=widgets.Layout(
             display="flex", flex_flow="column-reverse", overflow="hidden auto", max_height=height, min_height="3em"))
@@ -306,12 +307,14 @@ class ChatPanel:
             with self._lock:
                 self.busy = False
                 self._cancellation = None
+        try:
+            self._refresh()
+        finally:
             self.send_button.disabled = False
             self.stop_button.disabled = True
             self.conversations.disabled = False
-        self._refresh()
-        if pending is not None:
-            pending.close()
+            if pending is not None:
+                pending.close()
 
     def _ask(self, prompt: str, settings: Any, options: Any, view: PanelTurnView, cancellation: Cancellation,
              context: ToolContext) -> TurnResult | None:
@@ -352,7 +355,9 @@ class ChatPanel:
     def _pending_entry(self, prompt: str) -> Any:
         import ipywidgets
 
-        return ipywidgets.VBox([_entry_widget(prompt_html(prompt))], layout=ipywidgets.Layout(width="100%"))
+        pending = ipywidgets.VBox([_entry_widget(prompt_html(prompt))])
+        pending.add_class("claude-magic-stretch")
+        return pending
 
     def _mount_live(self, root: Any) -> None:
         """The live view's widgets go under the pending prompt (worker thread)."""
@@ -507,8 +512,9 @@ def _entry_widget(value: str) -> Any:
     """A finished turn (or a prompt) in the list: sanitized HTML with math typeset, full width."""
     import ipywidgets
 
-    widget = ipywidgets.HTMLMath(value, layout=ipywidgets.Layout(width="100%"))
+    widget = ipywidgets.HTMLMath(value)
     widget.add_class("claude-magic-entry")
+    widget.add_class("claude-magic-stretch")
     return widget
 
 

@@ -41,9 +41,11 @@ def transcript_class(panel_id: str) -> str:
 
 
 def panel_style(panel_id: str) -> str:
-    """The live panel's `<style>`: hide its own saved transcript while it is on screen, and let each
-    drawn turn use the list's full width (an HTML widget's content otherwise shrinks to fit)."""
+    """The live panel's `<style>`: hide its own saved transcript while it is on screen, and let the list
+    and each drawn turn use the full width (an HTML widget's content otherwise shrinks to fit; a width of
+    100% would overflow by the widgets' margins)."""
     return (f"<style>.{transcript_class(panel_id)} {{ display: none; }}"
+            ".claude-magic-stretch { align-self: stretch; }"
             ".claude-magic-entry > .widget-htmlmath-content { flex: 1 1 auto; min-width: 0; }</style>")
 
 

@@ -102,6 +102,11 @@ class NotebookPage:
             " return el !== null && el.innerText.includes(text); }",
             arg=[selector, text], timeout=timeout)
 
+    def wait_turn_done(self) -> None:
+        """Until the panel's Send button is enabled again (the turn is drawn from the conversation by then)."""
+        self.page.wait_for_function("!document.querySelector('button.claude-magic-send').disabled",
+                                    timeout=60_000)
+
     def text(self, selector: str) -> str:
         return str(self.page.inner_text(selector))
 

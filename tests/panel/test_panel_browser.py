@@ -74,7 +74,7 @@ def test_typing_and_send_stream_the_answer_then_shift_enter_sends(notebook: Note
     notebook.shot("1-streaming")
     notebook.wait_for_text(MESSAGES, "word299")
     notebook.wait_for_text(".claude-magic-panel", "end_turn")       # the footer: the turn is finished
-    page.wait_for_function("!document.querySelector('button.claude-magic-send').disabled")
+    notebook.wait_turn_done()
     assert page.input_value(INPUT) == ""
     assert "Hello there" in notebook.text(MESSAGES)
 
@@ -85,6 +85,7 @@ def test_typing_and_send_stream_the_answer_then_shift_enter_sends(notebook: Note
     page.keyboard.type("line two")
     page.keyboard.press("Shift+Enter")
     notebook.wait_for_text(MESSAGES, "Second answer, sent with Shift+Enter.")
+    notebook.wait_turn_done()
     notebook.shot("2-answered")
     assert page.input_value(INPUT) == ""
     sent = server.message_requests[-1]
@@ -107,9 +108,10 @@ def test_stop_during_a_slow_stream_keeps_the_partial_answer(notebook: NotebookPa
     notebook.wait_for_text(MESSAGES, "word5")
     page.click("button.claude-magic-stop")
     notebook.wait_for_text(STATUS, "Stopped")
+    notebook.wait_turn_done()
     notebook.shot("3-stopped")
     assert "word299" not in notebook.text(MESSAGES)
-    page.wait_for_function("!document.querySelector('button.claude-magic-send').disabled")
+    notebook.wait_turn_done()
 
     server.queue(Reply(text("Still here after the stop.")))
     page.fill(INPUT, "Are you there?")
@@ -126,12 +128,13 @@ def test_a_cell_turn_appears_in_the_panel_and_shares_its_history(notebook: Noteb
     page.fill(INPUT, "First, from the panel")
     page.click(".claude-magic-send")
     notebook.wait_for_text(MESSAGES, "Panel answer.")
-    page.wait_for_function("!document.querySelector('button.claude-magic-send').disabled")
+    notebook.wait_turn_done()
 
     server.queue(Reply(text("Four."), delay=0.01))
     notebook.run_cell(1)
     notebook.wait_for_text(MESSAGES, "Four.")
     notebook.wait_for_text(MESSAGES, "What is 2+2?")
+    notebook.wait_turn_done()
     assert "from a notebook cell" in notebook.text(MESSAGES)
     notebook.shot("4-cell-turn-in-panel")
     cell_request = server.message_requests[-1]
@@ -153,6 +156,7 @@ def test_allow_on_a_consent_request_runs_the_tool_on_the_main_thread(notebook: N
     notebook.shot("5-consent")
     page.click(".claude-magic-allow")
     notebook.wait_for_text(MESSAGES, "It ran on the kernel's main thread.")
+    notebook.wait_turn_done()
     assert page.locator(".claude-magic-consent").is_hidden()
     assert "✓ done" in notebook.text(MESSAGES)
     notebook.shot("6-tool-done")
@@ -168,7 +172,7 @@ def test_the_saved_notebook_shows_the_chat_without_the_panel(notebook: NotebookP
     page.fill(INPUT, "Say something to save")
     page.click(".claude-magic-send")
     notebook.wait_for_text(MESSAGES, "An answer worth keeping.")
-    page.wait_for_function("!document.querySelector('button.claude-magic-send').disabled")
+    notebook.wait_turn_done()
     hidden = page.locator(".claude-magic-chat-transcript")
     page.wait_for_function("document.querySelector('.claude-magic-chat-transcript')"
                            ".textContent.includes('An answer worth keeping.')", timeout=30_000)

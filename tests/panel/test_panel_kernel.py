@@ -49,9 +49,14 @@ class Iopub:
                 return message
         raise AssertionError(f"gave up waiting for {what}")
 
-    def run(self, code: str) -> list[dict[str, Any]]:
-        """Execute `code` and collect messages until the kernel is idle again after it."""
-        msg_id = self.client.execute(code)
+    def run(self, code: str, cell_id: str | None = None) -> list[dict[str, Any]]:
+        """Execute `code` (as notebook cell `cell_id`) and collect messages until the kernel is idle again after it."""
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                   "allow_stdin": False, "stop_on_error": True}
+        message = self.client.session.msg("execute_request", content,
+                                          metadata={"cellId": cell_id} if cell_id else {})
+        self.client.shell_channel.send(message)
+        msg_id = message["header"]["msg_id"]
         start = len(self.messages)
         self.until(lambda message: message["parent_header"].get("msg_id") == msg_id
                    and message["msg_type"] == "status" and message["content"]["execution_state"] == "idle",
@@ -143,3 +148,13 @@ def test_the_kernel_interrupt_stops_a_main_thread_tool(kernel: Iopub, claude_ser
     answered, prompt = history[2]["content"]                       # the interrupted call is answered
     assert answered["type"] == "tool_result" and answered["is_error"] and prompt["text"] == "Still there?"
     assert claude_server.rejections == []
+
+
+def test_re_running_the_panels_cell_closes_the_old_panel(kernel: Iopub) -> None:
+    kernel.run(SETUP, cell_id="cell-1")
+    kernel.run("first = panel")
+    kernel.run(SETUP, cell_id="cell-1")
+    assert kernel.value("first.worker.alive, first._on_turn_finished in get_session().listeners") == "(False, False)"
+    assert kernel.value("panel.worker.alive, len(get_session().listeners)") == "(True, 1)"
+    kernel.run(SETUP, cell_id="cell-2")                          # another cell: both panels live
+    assert kernel.value("len(get_session().listeners)") == "2"
