@@ -23,7 +23,7 @@ def translate_exception(exc: BaseException, *, model: str, base_url: str, retrie
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         error_type = _error_type(exc)
-        detail = redact(_api_message(exc))
+        detail = redact(_api_message(exc)).rstrip(".")
         if status == 200 or streaming_started:
             kind = error_type or "stream_error"
             label = "Claude is overloaded" if kind == "overloaded_error" else f"The API reported {kind}"
@@ -37,6 +37,10 @@ def translate_exception(exc: BaseException, *, model: str, base_url: str, retrie
     if isinstance(exc, anthropic.APIConnectionError):
         return ApiError(f"Could not connect to {base_url}{after}: check that you are online, or that the "
                         "server in ANTHROPIC_BASE_URL is running.", kind="connection", retries=retries)
+    if _is_transport_error(exc) and "Timeout" in type(exc).__name__:
+        return StreamCutOff(f"The answer was cut off: the server sent nothing for longer than the timeout "
+                            f"({type(exc).__name__}).{_KEEP} A slow server may need a longer "
+                            "`%config ClaudeMagic.timeout`.", kind="read_timeout", retries=retries)
     if _is_transport_error(exc):
         return StreamCutOff(f"The answer was cut off: the connection dropped mid-answer ({type(exc).__name__}).{_KEEP}",
                             kind="connection_dropped", retries=retries)
@@ -57,7 +61,8 @@ def _status_message(status: int, error_type: str, detail: str, model: str, base_
         return (f"Authentication failed (401): the API key or token was rejected ({detail}). "
                 "Check ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN.")
     if status == 403:
-        return f"Permission denied (403): {detail}. Your key may not have access to this model or feature."
+        return (f"Permission denied (403): {detail}. Your key may not have access to this model or feature: "
+                "choose another model (-m) or check the key's workspace permissions.")
     if status == 404:
         return (f"Model {model!r} was not found at {base_url} (404: {detail}). Use a full model id or an "
                 "alias (opus, sonnet, haiku); `%claude models` lists the models available.")
@@ -70,7 +75,10 @@ def _status_message(status: int, error_type: str, detail: str, model: str, base_
         return f"Claude is overloaded ({status}){after}. Try again in a moment."
     if status >= 500:
         return f"The API had an internal error ({status}){after}: {detail}. Try again shortly."
-    return f"The API refused the request ({status} {error_type}): {detail}"
+    if status == 400:
+        return (f"The API refused the request (400 {error_type}): {detail}. Fix what it names (an option or an "
+                "attachment) and re-run; if the conversation itself is refused, `%claude pop` drops the last turn.")
+    return f"The API refused the request ({status} {error_type}): {detail}."
 
 
 def _error_type(exc: object) -> str:
