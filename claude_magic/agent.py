@@ -122,6 +122,8 @@ def _loop(client: Any, conversation: Conversation, settings: Settings, tools: li
             continue
         if outcome.stop_reason == "pause_turn":
             continue
+        conversation.answer_pending(f"The tool call was not run: the answer stopped early ({outcome.stop_reason}) "
+                                    "before Claude finished it.")
         if outcome.stop_reason in ("max_tokens", "model_context_window_exceeded"):
             emit(Notice(f"The answer stopped early ({outcome.stop_reason}): raise --max-tokens or ask "
                         "Claude to continue.", "warning"))
