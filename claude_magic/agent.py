@@ -128,7 +128,8 @@ def _loop(client: Any, conversation: Conversation, settings: Settings, tools: li
             emit(Notice(f"The answer stopped early ({outcome.stop_reason}): raise --max-tokens or ask "
                         "Claude to continue.", "warning"))
         elif outcome.stop_reason == "refusal":
-            emit(Notice("Claude declined to answer this request (stop reason: refusal).", "warning"))
+            emit(Notice("Claude declined to answer this request (stop reason: refusal): rephrase it, or drop "
+                        "this turn with `%claude pop`.", "warning"))
         return
     result.status = "max_steps"
     result.error = (f"Stopped after {settings.max_steps} steps (ClaudeMagic.max_steps); the tool results so "
