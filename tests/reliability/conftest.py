@@ -1,0 +1,87 @@
+"""Fixtures for the reliability suite: a real IPython shell on the local server, and a chat panel on it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from claude_magic import session as session_module
+from claude_magic.session import Session
+from claude_magic.settings import Settings
+from claude_magic.testing import LocalServer
+from claude_magic.tools import Toolbox
+
+MODEL = "claude-sonnet-5-5"
+LIMIT = 30.0            # seconds: a safety net for waits (a hang fails), never a timing assertion
+TIMEOUT = 1.0           # the read timeout used where a stalled stream must end
+
+
+@pytest.fixture(scope="session")
+def ipython_shell() -> Any:
+    """A real IPython shell (terminal flavour), shared with the other suites of the process."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    start_ipython()                        # returns None after the first call in a process
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "claude_magic")
+    return shell
+
+
+@pytest.fixture
+def shell(ipython_shell: Any, claude_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The shell with a fresh kernel session whose requests go to `claude_server` (the SDK retries twice)."""
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", claude_server.base_url)
+    session_module._session = None
+    magic = ipython_shell.magics_manager.registry["ClaudeMagic"]
+    names = ("model", "system", "max_tokens", "thinking", "effort", "max_retries", "timeout", "tool_policies",
+             "max_steps")
+    saved = {name: getattr(magic, name) for name in names}
+    magic.max_retries = 2
+    yield ipython_shell
+    for name, value in saved.items():
+        setattr(magic, name, value)
+    session_module._session = None
+
+
+def run_cell(shell: Any, source: str) -> Any:
+    """Run a cell like a user would; returns IPython's ExecutionResult."""
+    return shell.run_cell(source, store_history=False)
+
+
+def magic_of(shell: Any) -> Any:
+    return shell.magics_manager.registry["ClaudeMagic"]
+
+
+def panel_settings(server: LocalServer, **changes: Any) -> Settings:
+    values: dict[str, Any] = {"base_url": server.base_url, "model": MODEL, "max_retries": 2, "tool_timeout": 30.0}
+    values.update(changes)
+    return Settings(**values)
+
+
+@pytest.fixture
+def panel_session(claude_server: LocalServer) -> Session:
+    """A session of its own (not the kernel's) for a chat panel."""
+    return Session(panel_settings(claude_server), toolbox=Toolbox())
+
+
+@pytest.fixture
+def panel(panel_session: Session) -> Iterator[Any]:
+    from claude_magic.panel import ChatPanel
+
+    chat = ChatPanel(panel_session)
+    assert chat.wait(LIMIT)
+    yield chat
+    chat.close()
+
+
+def wait_until(condition: Callable[[], object], what: str, limit: float = LIMIT) -> None:
+    """Poll `condition` until true (fails after `limit` seconds: a hang, not a slow run)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.01)
