@@ -136,6 +136,9 @@ class Kernel:
         self.manager.shutdown_kernel(now=True)
 
 
+CPU = "__import__('time').process_time()"     # the kernel's CPU seconds, all threads
+
+
 def raw_cell(prompt: str) -> str:
     """The raw SDK loop, as a user would write it."""
     return f"""
@@ -240,16 +243,26 @@ def main() -> int:
         kernel.run(magic_cell(prompt(5000, args.chunk)))          # warm up: imports, first Markdown render
         kernel.run(raw_cell(prompt(5000, args.chunk)))
 
+        renderer = kernel.value("__import__('claude_magic.views.render', fromlist=['render']).renderer()")
+        print(f"Markdown renderer in the kernel: {renderer}")
         answer = sample_answer(args.size)
         big = prompt(args.size, args.chunk)
         print(f"P1: {len(answer):,} characters in {len(answer) // args.chunk:,} deltas of {args.chunk}")
         raw_times, magic_times, core_times = [], [], []
+        cpu: dict[str, list[float]] = {"raw": [], "magic": [], "core": []}
         magic_messages: list[tuple[float, dict[str, Any]]] = []
+
+        def measured(name: str, code: str) -> tuple[float, list[tuple[float, dict[str, Any]]]]:
+            before = kernel.value(CPU)
+            elapsed, messages = kernel.run(code)
+            cpu[name].append(kernel.value(CPU) - before)
+            return elapsed, messages
+
         for _ in range(args.repeat):
-            raw_times.append(kernel.run(raw_cell(big))[0])
-            elapsed, magic_messages = kernel.run(magic_cell(big))
+            raw_times.append(measured("raw", raw_cell(big))[0])
+            elapsed, magic_messages = measured("magic", magic_cell(big))
             magic_times.append(elapsed)
-            core_times.append(kernel.run(core_cell(big))[0])
+            core_times.append(measured("core", core_cell(big))[0])
         final = [m for _at, m in magic_messages if m["msg_type"] == "update_display_data"][-1]
         shown = len(final["content"]["data"]["text/markdown"])
         raw, magic = statistics.median(raw_times), statistics.median(magic_times)
@@ -259,6 +272,9 @@ def main() -> int:
         core = statistics.median(core_times)
         print(f"  core, no view       : {', '.join(f'{t:.3f}' for t in core_times)} s (median {core:.3f})")
         print(f"  P1 ratio            : {magic / raw:.3f}   (target <= 1.10; core alone {core / raw:.3f})")
+        raw_cpu, magic_cpu, core_cpu = (statistics.median(cpu[name]) for name in ("raw", "magic", "core"))
+        print(f"  kernel CPU seconds  : raw {raw_cpu:.3f}, %%claude {magic_cpu:.3f}, core {core_cpu:.3f}; "
+              f"ratio {magic_cpu / raw_cpu:.3f} (core alone {core_cpu / raw_cpu:.3f})")
 
         spent = {}
         for size in (100_000, 200_000):

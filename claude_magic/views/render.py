@@ -1,8 +1,12 @@
-"""Model Markdown as safe HTML: Python-Markdown, Pygments inline styles, math kept for MathJax, nh3 allowlist.
+"""Model Markdown as safe HTML: cmark-gfm or Python-Markdown, Pygments inline styles, math kept, nh3 allowlist.
 
 Everything a model writes is untrusted: raw HTML in the answer survives Markdown, so every fragment made
 here goes through one allowlist sanitizer (`sanitize`). Images are not allowed — a model-chosen image URL
 is fetched by the browser without a click, the classic way to leak data out of a prompt.
+
+cmark-gfm (C) renders when it is installed: the Markdown pass then costs a few milliseconds per 200k
+characters instead of ~200 ms with Python-Markdown, which otherwise is most of what the live view adds to
+a long stream. Both get the same pre- and post-processing, so their HTML differs only in details.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["render_markdown", "sanitize", "escape", "code_block", "highlight", "ALLOWED_TAGS"]
+__all__ = ["render_markdown", "sanitize", "escape", "code_block", "highlight", "renderer", "set_renderer",
+           "available_renderers", "ALLOWED_TAGS"]
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -75,7 +80,7 @@ def _cleaner() -> Any:
 
 
 def _markdown() -> Any:
-    """The shared Markdown converter (built once, ~30 ms; extension objects skip the entry-point scan)."""
+    """The shared Python-Markdown converter (built once, ~30 ms; extension objects skip the entry-point scan)."""
     converter = _state.get("markdown")
     if converter is None:
         import markdown
@@ -87,6 +92,50 @@ def _markdown() -> Any:
                                       output_format="html")
         _state["markdown"] = converter
     return converter
+
+
+def available_renderers() -> list[str]:
+    """The Markdown renderers installed, fastest first."""
+    found = []
+    try:
+        import cmarkgfm  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        found.append("cmark-gfm")
+    return [*found, "python-markdown"]
+
+
+def renderer() -> str:
+    """The renderer in use: cmark-gfm (C, ~50x faster) when installed, else Python-Markdown."""
+    name = _state.get("renderer")
+    if name is None:
+        name = _state["renderer"] = available_renderers()[0]
+    return name
+
+
+def set_renderer(name: str | None) -> None:
+    """Use this renderer from now on (None: the default choice)."""
+    if name is not None and name not in available_renderers():
+        raise ValueError(f"Markdown renderer {name!r} is not installed (have: {', '.join(available_renderers())})")
+    _state["renderer"] = name
+
+
+def _convert(text: str) -> str:
+    """Markdown → unsanitized HTML: fenced code as `<pre><code class="language-…">`, tables, raw HTML kept."""
+    if renderer() == "cmark-gfm":
+        import cmarkgfm
+        from cmarkgfm.cmark import Options
+
+        options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES
+        return cmarkgfm.markdown_to_html_with_extensions(text, options=options,
+                                                         extensions=["table", "strikethrough", "autolink"])
+    with _lock:
+        converter = _markdown()
+        try:
+            return converter.convert(text)
+        finally:
+            converter.reset()
 
 
 @lru_cache(maxsize=64)
@@ -170,12 +219,7 @@ def render_markdown(text: str) -> str:
     if not text.strip():
         return ""
     protected, prefix, saved = _protect_math(text)
-    with _lock:
-        converter = _markdown()
-        try:
-            rendered = converter.convert(protected)
-        finally:
-            converter.reset()
+    rendered = _convert(protected)
     if "<pre><code class=" in rendered:
         rendered = _CODE_BLOCK.sub(_highlight_block, rendered)
     return _restore_math(sanitize(rendered), prefix, saved)

@@ -8,6 +8,18 @@ from typing import Any
 import pytest
 from IPython.core.displaypub import CapturingDisplayPublisher
 
+from claude_magic.views.render import available_renderers, set_renderer
+
+
+@pytest.fixture(scope="module", params=available_renderers())
+def markdown_renderer(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each installed Markdown renderer in turn (cmark-gfm when installed, Python-Markdown always)."""
+    set_renderer(request.param)
+    try:
+        yield request.param
+    finally:
+        set_renderer(None)
+
 
 @pytest.fixture
 def shell() -> Iterator[Any]:

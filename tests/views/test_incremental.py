@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claude_magic.views.incremental import IncrementalMarkdown
 from claude_magic.views.render import render_markdown
+
+pytestmark = pytest.mark.usefixtures("markdown_renderer")
 
 BLOCKS = [
     "A paragraph with **bold**, `code` and $x_1^2$.\n\n",

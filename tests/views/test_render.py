@@ -10,6 +10,8 @@ from claude_magic.views.render import code_block, escape, highlight, render_mark
 
 from .helpers import XSS, XSS_TEXT, assert_inert
 
+pytestmark = pytest.mark.usefixtures("markdown_renderer")
+
 
 def test_markdown_features() -> None:
     html = render_markdown("# Title\n\n- one\n- two\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n**bold** `x < y`\n")
@@ -106,3 +108,17 @@ def test_code_block_highlights_or_escapes() -> None:
 ]), max_size=80))
 def test_any_text_renders_inert(pieces: list[str]) -> None:
     assert_inert(render_markdown("".join(pieces)))
+
+
+def test_the_fastest_installed_renderer_is_the_default() -> None:
+    from claude_magic.views import render
+
+    installed = render.available_renderers()
+    assert installed[-1] == "python-markdown"
+    render.set_renderer(None)
+    try:
+        assert render.renderer() == installed[0]
+        with pytest.raises(ValueError, match="not installed"):
+            render.set_renderer("no-such-renderer")
+    finally:
+        render.set_renderer(None)

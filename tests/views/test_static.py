@@ -15,6 +15,8 @@ from claude_magic.views.transcript import Transcript
 
 from .helpers import XSS, XSS_TEXT, assert_inert, result, text_turn, tool_turn
 
+pytestmark = pytest.mark.usefixtures("markdown_renderer")
+
 PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
 
 
