@@ -110,7 +110,7 @@ def test_any_text_renders_inert(pieces: list[str]) -> None:
     assert_inert(render_markdown("".join(pieces)))
 
 
-def test_the_fastest_installed_renderer_is_the_default() -> None:
+def test_the_fastest_installed_renderer_is_the_default(markdown_renderer: str) -> None:
     from claude_magic.views import render
 
     installed = render.available_renderers()
@@ -121,4 +121,4 @@ def test_the_fastest_installed_renderer_is_the_default() -> None:
         with pytest.raises(ValueError, match="not installed"):
             render.set_renderer("no-such-renderer")
     finally:
-        render.set_renderer(None)
+        render.set_renderer(markdown_renderer)
