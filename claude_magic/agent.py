@@ -18,6 +18,7 @@ from .models import resolve_model
 from .pricing import Price, cost_of
 from .request import build_params
 from .results import TurnResult
+from .secrets import redact, redact_content
 from .settings import Settings
 from .stream import stream_step
 
@@ -50,6 +51,7 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
              catalog: ModelCatalog | None = None) -> TurnResult:
     """Run one prompt to the end; the conversation is valid afterwards whatever happened."""
     model = resolve_model(settings.model, settings.aliases)
+    prompt, prompt_text = redact_content(prompt), redact(prompt_text)   # an interpolated os.environ, a pasted key
     record = TurnRecord(prompt=prompt_text, cell_id=cell_id, model=model)
     result = TurnResult(turn_id=record.id, model=model, conversation=conversation.name)
     checkpoint = _checkpoint(conversation)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-__all__ = ["CREDENTIAL_VARIABLES", "redact"]
+__all__ = ["CREDENTIAL_VARIABLES", "redact", "redact_content"]
 
 CREDENTIAL_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 REDACTED = "[redacted]"
@@ -17,3 +18,11 @@ def redact(text: str) -> str:
         if secret and len(secret) >= 8 and secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def redact_content(content: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    """Message content (a string or content blocks) with credentials replaced in every text block."""
+    if isinstance(content, str):
+        return redact(content)
+    return [{**block, "text": redact(block["text"])} if block.get("type") == "text"
+            and isinstance(block.get("text"), str) else block for block in content]
