@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..conversation import INTERRUPTED_TOOL_RESULT
 from ..events import ConsentRequested, Event, ToolCallFinished, ToolCallStarted
+from ..secrets import redact, redact_content
 from ..settings import Settings
 from .asyncloop import shared_loop
+from .bundles import MimeBundle
 from .consent import DECLINED, NO_CONSENT_CHANNEL, POLICY_DENIED, ConsentUnavailable, ask_in_console
 from .context import ToolCall, ToolContext
 from .deadline import ToolCancelled, ToolTimeout, call_with_deadline, raise_in_thread
@@ -227,6 +229,7 @@ class _Batch:
         if status == "done" and output.is_error:
             status = "failed"
         is_error = output.is_error or status != "done"
+        output = _redacted(output)
         content, cut = fit_to_budget(output.content, self.budget)
         slot.block = {"type": "tool_result", "tool_use_id": slot.id, "content": content}
         if is_error:
@@ -237,6 +240,14 @@ class _Batch:
     def _emit_finished(self, slot: _Slot, status: str, text: str, is_error: bool, display: tuple[Any, ...]) -> None:
         self.emit(ToolCallFinished(slot.id, slot.name, status, text, is_error,
                                    time.perf_counter() - slot.started, display))
+
+
+def _redacted(output: ToolOutput) -> ToolOutput:
+    """The output with credentials replaced, in what Claude gets and in the text the user is shown."""
+    display = tuple(MimeBundle({mime: redact(value) if isinstance(value, str) else value
+                                for mime, value in item.data.items()}, item.metadata, item.kind)
+                    if isinstance(item, MimeBundle) else item for item in output.display)
+    return ToolOutput(redact_content(output.content), display, output.is_error)
 
 
 def _runs_inline(tool: Tool | None) -> bool:
