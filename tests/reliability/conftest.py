@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,9 +16,42 @@ from claude_magic.settings import Settings
 from claude_magic.testing import LocalServer
 from claude_magic.tools import Toolbox
 
+from ..conftest import CANARY_KEY
+
 MODEL = "claude-sonnet-5-5"
 LIMIT = 30.0            # seconds: a safety net for waits (a hang fails), never a timing assertion
 TIMEOUT = 1.0           # the read timeout used where a stalled stream must end
+
+
+SDK_LOGGERS = ("anthropic", "httpx2", "httpcore2")
+
+
+@pytest.fixture(autouse=True)
+def key_never_in_logs_or_widgets(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Across the whole reliability suite: the SDK's DEBUG logs are on, and neither a log record nor the
+    state of any open widget may contain the canary key (captured output is checked by tests/conftest.py)."""
+    for name in SDK_LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
+    yield
+    assert CANARY_KEY not in caplog.text, "the API key appeared in a log record"
+    assert not [widget for widget in open_widgets() if CANARY_KEY in widget_state(widget)], \
+        "the API key appeared in a widget's state"
+
+
+def open_widgets() -> list[Any]:
+    """Every ipywidget not closed yet (only when ipywidgets was imported)."""
+    import sys
+
+    module = sys.modules.get("ipywidgets.widgets.widget")
+    return list(module._instances.values()) if module is not None else []
+
+
+def widget_state(widget: Any) -> str:
+    """A widget's synced state as the front end would receive it."""
+    try:
+        return json.dumps(widget.get_state(), default=str)
+    except Exception:  # noqa: BLE001 - a widget closed meanwhile has no state to leak
+        return ""
 
 
 @pytest.fixture(scope="session")
