@@ -209,16 +209,15 @@ def view_cost(size: int, chunk: int) -> float:
     shell = start_ipython() or __import__("IPython").get_ipython()
     shell.display_pub = CapturingDisplayPublisher()
     answer = sample_answer(size)
-    events = [TextDelta(0, 0, answer[start:start + chunk]) for start in range(0, len(answer), chunk)]
     started = time.process_time()
     view = LiveView(interval=3600, shell=shell)
     view(TurnStarted("t", MODEL, "", "go"))
     view(StepStarted(0))
     view(BlockStarted(0, 0, "text", {"type": "text", "text": ""}))
     since = 0
-    for event in events:
-        view(event)
-        since += len(event.text)
+    for start in range(0, len(answer), chunk):          # made one at a time, as the agent emits them
+        view(TextDelta(0, 0, answer[start:start + chunk]))
+        since += chunk
         if since >= PAINT_EVERY:
             since = 0
             view.pacer.paint(force=True)
