@@ -57,8 +57,8 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
     checkpoint = _checkpoint(conversation)
     record.start = len(conversation.messages) - (1 if conversation.messages and
                                                     conversation.messages[-1]["role"] == "user" else 0)
-    conversation.add_user(prompt)
     tools = toolbox.definitions(tool_names) if toolbox is not None else []
+    conversation.add_user(prompt)
     started = time.perf_counter()
     emit(TurnStarted(record.id, model, conversation.name, prompt_text))
     try:
@@ -66,6 +66,9 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
     except KeyboardInterrupt as interrupt:
         _answer_interrupted_tools(conversation, interrupt)
         result.status, result.error = "interrupted", str(TurnInterrupted())
+    except BaseException:
+        _restore(conversation, checkpoint)   # not an API failure (a bad setting, a bug): no trace, keep the error
+        raise
     result.duration = time.perf_counter() - started
     result.cost = cost_of(result.usage, model, prices)
     if not result.content and result.status != "complete" and not _has_tool_results(conversation, checkpoint):
