@@ -109,11 +109,9 @@ class ClaudeMagic(Magics):
             self.fix(" ".join(words[1:]))
             return None
         session = self._session()
-        if words and words[0] == "model" and len(words) > 1:
-            from .models import resolve_model
-
-            self.model = resolve_model(words[1], dict(self.aliases))
         output = run_command(session, words)
+        if words and words[0] == "model" and len(words) > 1:
+            self.model = session.settings.model      # kept only once the command accepted it
         if isinstance(output, str):
             _show_text(output)
             return None
