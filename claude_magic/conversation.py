@@ -151,8 +151,15 @@ class Conversation:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Conversation:
         """Inverse of `to_dict`."""
-        if data.get("format") != "claude-magic-conversation":
+        if not isinstance(data, dict) or data.get("format") != "claude-magic-conversation":
             raise ValueError("not a claude-magic conversation file")
+        messages, turns = data.get("messages"), data.get("turns", [])
+        if not isinstance(messages, list) or not all(
+                isinstance(message, dict) and message.get("role") in ("user", "assistant") and "content" in message
+                for message in messages):
+            raise ValueError("'messages' is not a list of user and assistant messages")
+        if not isinstance(turns, list) or not all(isinstance(turn, dict) for turn in turns):
+            raise ValueError("'turns' is not a list of turn records")
         conversation = cls(data.get("name", ""))
         conversation.messages = copy.deepcopy(data["messages"])
         conversation.turns = [TurnRecord.from_dict(item) for item in data.get("turns", [])]
