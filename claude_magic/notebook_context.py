@@ -179,7 +179,10 @@ def fix_prompt(tracker: ErrorTracker, index: int = -1, *, source_budget: int = 8
     records = tracker.errors
     if not records:
         raise NoErrorToFix()
-    record = ErrorList(records)[index]
+    try:
+        record = ErrorList(records)[index]
+    except IndexError as error:
+        raise ClaudeMagicError(f"%claude fix {index}: {error}.") from None
     source = _middle_truncate(record.source, source_budget, "cell")
     trace = _middle_truncate(record.traceback, traceback_budget, "traceback")
     return (
