@@ -96,6 +96,10 @@ def handle(server: LocalServer, method: str, target: str, headers: dict[str, str
     parts = urlsplit(target)
     path = parts.path.rstrip("/")
     if method == "POST" and path in (_MESSAGES, f"{_MESSAGES}/count_tokens"):
+        limit = server.max_request_bytes
+        if limit is not None and raw is not None and len(raw) > limit:
+            return error_response(413, "request_too_large", "Request exceeds the maximum allowed number of bytes. "
+                                  f"The maximum request size is {limit:,} bytes.")
         if not parsed:
             problem = "There was an issue with the request body: it is not valid JSON"
             server._reject(None, problem)

@@ -27,6 +27,7 @@ from .signing import Signer
 __all__ = ["LocalServer", "RecordedRequest"]
 
 Responder = Callable[[dict[str, Any]], Any]
+MAX_REQUEST_BYTES = 32 * 1024 * 1024      # the Messages API's request size limit
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -116,6 +117,7 @@ class LocalServer:
         self.require_api_key = require_api_key
         self.event_delay = event_delay
         self.accept_any_model = False
+        self.max_request_bytes: int | None = MAX_REQUEST_BYTES   # larger bodies get the API's 413
         self.log_requests = False
         self.default: Responder | Item = echo_reply
         self.models: dict[str, dict[str, Any]] = default_models()
