@@ -46,9 +46,11 @@ class ClientFactory:
                base_url: str) -> anthropic.Anthropic:
         import anthropic
 
+        from .stream import stop_gate
+
         return anthropic.Anthropic(
             api_key=api_key, auth_token=auth_token, base_url=base_url, max_retries=settings.max_retries,
-            timeout=settings.timeout, default_headers=settings.extra_headers or None,
+            timeout=settings.timeout, default_headers=settings.extra_headers or None, middleware=[stop_gate],
         )
 
 

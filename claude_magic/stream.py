@@ -19,7 +19,7 @@ from .client import retries_taken
 from .events import BlockFinished, BlockStarted, Event, TextDelta, ThinkingDelta, ToolInputDelta
 from .usage import Usage
 
-__all__ = ["StepOutcome", "stream_step", "block_to_param"]
+__all__ = ["StepOutcome", "stream_step", "block_to_param", "stop_gate", "StreamStopped"]
 
 POLL_SECONDS = 0.1
 
@@ -66,6 +66,23 @@ class _Failure:
 
 
 _END = object()
+_current = threading.local()      # the pump whose thread is making the SDK call
+
+
+class StreamStopped(Exception):
+    """Raised inside the SDK's retry loop when the turn was stopped: no further attempt is sent."""
+
+
+def stop_gate(request: Any, call_next: Callable[[Any], Any]) -> Any:
+    """SDK middleware, run before every HTTP attempt (retries included): a stopped pump sends nothing more.
+
+    Without it, a Ctrl-C during the SDK's wait before a retry left that retry to be sent seconds later,
+    for an answer nobody reads (and, on the real API, paid for).
+    """
+    pump = getattr(_current, "pump", None)
+    if pump is not None and pump.stopped:
+        raise StreamStopped
+    return call_next(request)
 
 
 class _Pump:
@@ -81,6 +98,7 @@ class _Pump:
 
     def _run(self, client: Any, params: dict[str, Any]) -> None:
         put = self.events.put
+        _current.pump = self
         try:
             with client.messages.stream(**params) as stream:
                 self.stream = stream
@@ -94,6 +112,7 @@ class _Pump:
             if not self.stopped:
                 put(_Failure(error))
         finally:
+            _current.pump = None
             put(_END)
 
     def stop(self) -> None:
