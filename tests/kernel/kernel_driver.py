@@ -37,6 +37,8 @@ class KernelDriver:
             try:
                 message = self.client.get_iopub_msg(timeout=0.05)
             except queue.Empty:
+                if until is not None and messages and until(messages):  # a condition outside the kernel (a file)
+                    return messages
                 continue
             if message["parent_header"].get("msg_id") != msg_id:
                 continue
