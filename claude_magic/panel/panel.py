@@ -5,6 +5,11 @@ sanitized HTML, the running turn as the live view's widgets), the consent box, t
 Stop, and a one-line status. Threads: widget callbacks (main thread) only enqueue work or flip a flag;
 the panel's `Worker` runs turns one at a time and is the only thread that changes the message list;
 tools that need the main thread get there through `MainThreadRunner`.
+
+Stop acts within ~0.1 s while Claude streams, waits for a turn or asks for consent. While a tool runs on
+the kernel's main thread (`run_python`), the panel's clicks wait for it like any widget message
+(ipykernel routes a widget's messages to the main shell, where the widget was made); the kernel's
+interrupt button ends such a tool at once, and the tool time limit applies.
 """
 
 from __future__ import annotations

@@ -111,6 +111,13 @@ def test_the_saved_transcript_in_the_panels_cell_follows_the_chat(kernel: Iopub,
     kernel.wait_idle_panel()
     assert claude_server.rejections == []
 
+    kernel.run("%claude reset")                                     # a command, no turn: redrawn after the cell
+    kernel.until(lambda message: message["msg_type"] == "update_display_data"
+                 and message["content"]["transient"]["display_id"] == display_id
+                 and "No messages yet" in message["content"]["data"]["text/html"], "the transcript to empty")
+    kernel.wait_idle_panel()
+    assert kernel.value("len(panel.messages.children)") == "0"
+
 
 def test_run_python_from_the_panel_runs_on_the_main_thread(kernel: Iopub, claude_server: LocalServer) -> None:
     kernel.run(SETUP)
