@@ -12,7 +12,7 @@ from .client import ClientFactory
 from .context_window import ModelCatalog
 from .conversation import Conversation
 from .errors import ClaudeMagicError, ConversationBusy
-from .events import Event, Notice
+from .events import Event, Notice, TurnFinished
 from .pricing import Price
 from .results import TurnResult
 from .settings import Settings, TurnOptions
@@ -34,6 +34,7 @@ class Session:
         self.usage = Usage()
         self.cost = 0.0
         self.last: TurnResult | None = None
+        self.listeners: list[Callable[[TurnFinished], None]] = []  # told after every turn (chat panels); quick, no raising
         self._locks: dict[str, threading.Lock] = {}
         self._state_lock = threading.Lock()
 
@@ -87,6 +88,8 @@ class Session:
             self.usage = self.usage + result.usage
             self.cost += result.cost or 0.0
             self.last = result
+        for listener in list(self.listeners):
+            listener(TurnFinished(result))
         return result
 
 

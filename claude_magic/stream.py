@@ -146,6 +146,8 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
                     raise KeyboardInterrupt from None
                 continue
             if event is _END:
+                if cancellation is not None and cancellation.cancelled:
+                    raise KeyboardInterrupt  # Stop closed the stream: that ended it, not the server
                 break
             if isinstance(event, _Failure):
                 if cancellation is not None and cancellation.cancelled:
