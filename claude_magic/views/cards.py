@@ -169,8 +169,8 @@ def citations_html(block: dict[str, Any]) -> str:
 
 
 def error_html(text: str) -> str:
-    """The turn's error line."""
-    return f'<p style="color: #b22"><b>⚠ {escape(text)}</b></p>'
+    """The line saying the turn did not complete."""
+    return f'<p style="color: #b22"><b>{escape(text)}</b></p>'
 
 
 def footer_html(result: TurnResult) -> str:

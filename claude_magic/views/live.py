@@ -201,4 +201,4 @@ class LiveView:
     def _cell_done(self, *_args: Any) -> None:
         """The cell ended without a TurnFinished (an unexpected error): leave a static output anyway."""
         if not self.finished:
-            self._finish(Notice("The turn ended before it finished (see the error above).", "warning"))
+            self._finish(Notice("The turn ended before it finished (see the error below).", "warning"))

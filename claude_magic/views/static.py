@@ -53,8 +53,8 @@ def static_html(transcript: Transcript, rendered: Mapping[int, str] | None = Non
     pieces = [_part_html(part, rendered, thinking_open) for part in transcript.parts]
     result = transcript.result
     if result is not None:
-        if result.error:
-            pieces.append(error_html(result.error))
+        if result.marker:                       # the error itself is raised below the output by the magic
+            pieces.append(error_html(result.marker))
         pieces.append(footer_html(result))
     return f'<div class="claude-magic-output">{"".join(pieces)}</div>'
 

@@ -51,7 +51,7 @@ def test_footer_and_error_lines() -> None:
     events = text_turn("Partial")
     events[-1] = TurnFinished(result(status="interrupted", error="Interrupted by the user (Ctrl-C)."))
     html = static_html(folded(events))
-    assert "Interrupted by the user" in html
+    assert "Interrupted — the answer above is incomplete." in html
     assert "345 out" in html and "claude-sonnet-4-5" in html
 
 
