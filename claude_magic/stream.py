@@ -1,15 +1,16 @@
 """One streamed API call: SDK events in, our events out, the (possibly partial) content kept.
 
-The HTTP stream is read on a small pump thread and handed over through a queue, so the calling thread
-only ever waits in short timed waits: a kernel interrupt (Ctrl-C) or a Stop is acted on within ~0.1 s
-even while the server sends nothing (a signal may be delivered to another thread of the kernel, and a
-blocking socket read in the calling thread would not see it until data arrived).
+On the main thread the SDK stream is read directly: it is the fastest path (a thread hand-off per event
+cost about 30 % of a long stream), and SIGINT — delivered to the main thread — interrupts a blocked read.
+On other threads (chat-panel workers) a small pump thread reads and hands events over, so the worker only
+waits in short timed waits and Stop is acted on within ~0.1 s even while the server sends nothing.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,15 +90,21 @@ class _Pump:
     """Opens the SDK stream and forwards its events to a queue from a daemon thread."""
 
     def __init__(self, client: Any, params: dict[str, Any]) -> None:
-        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.buffer: deque[Any] = deque()      # appended here, popped by the consumer: no lock per event
+        self.ready = threading.Event()         # set when the consumer may be waiting for more
         self.stream: Any = None
         self.stopped = False
         self._thread = threading.Thread(target=self._run, args=(client, params), daemon=True,
                                         name="claude-magic-stream")
         self._thread.start()
 
+    def _put(self, item: Any) -> None:
+        self.buffer.append(item)
+        if not self.ready.is_set():
+            self.ready.set()
+
     def _run(self, client: Any, params: dict[str, Any]) -> None:
-        put = self.events.put
+        put = self._put
         _current.pump = self
         try:
             with client.messages.stream(**params) as stream:
@@ -128,63 +135,102 @@ class _Pump:
     def join(self, timeout: float = 2.0) -> None:
         self._thread.join(timeout)
 
+    def get(self, timeout: float) -> Any:
+        """The next item; raises `queue.Empty` after `timeout` seconds without one."""
+        buffer = self.buffer
+        if buffer:
+            return buffer.popleft()
+        self.ready.clear()
+        if not buffer and not self.ready.wait(timeout) and not buffer:
+            raise queue.Empty
+        return buffer.popleft()
+
+
+class _Inline:
+    """Reads the SDK stream on the calling (main) thread: the fastest path, and Ctrl-C interrupts its reads."""
+
+    def __init__(self, client: Any, params: dict[str, Any]) -> None:
+        self.client, self.params = client, params
+        self.stream: Any = None
+        self.stopped = False
+
+    def events(self) -> Any:
+        _current.pump = self
+        try:
+            with self.client.messages.stream(**self.params) as stream:
+                self.stream = stream
+                yield from stream
+        finally:
+            _current.pump = None
+
+    def stop(self) -> None:
+        """Close the HTTP response (from a Stop button's thread): the blocked read then fails."""
+        self.stopped = True
+        stream = self.stream
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - the response may already be gone
+                return
+
+    def join(self, timeout: float = 2.0) -> None:
+        return None
+
+
+class _Folder:
+    """Turns SDK stream events into our events and notes what completed."""
+
+    __slots__ = ("step", "emit", "outcome", "finished")
+
+    def __init__(self, step: int, emit: Callable[[Event], None], outcome: StepOutcome) -> None:
+        self.step, self.emit, self.outcome = step, emit, outcome
+        self.finished: set[int] = set()
+
+    def __call__(self, event: Any) -> None:
+        kind = event.type
+        if kind == "content_block_delta":
+            delta = event.delta
+            delta_type = delta.type
+            if delta_type == "text_delta":
+                self.emit(TextDelta(self.step, event.index, delta.text))
+            elif delta_type == "thinking_delta":
+                self.emit(ThinkingDelta(self.step, event.index, delta.thinking))
+            elif delta_type == "input_json_delta":
+                self.emit(ToolInputDelta(self.step, event.index, delta.partial_json))
+        elif kind == "content_block_start":
+            block = event.content_block
+            self.emit(BlockStarted(self.step, event.index, block.type, block_to_param(block)))
+        elif kind == "content_block_stop":
+            self.finished.add(event.index)
+            self.emit(BlockFinished(self.step, event.index, block_to_param(event.content_block)))
+        elif kind == "message_start":
+            self.outcome.started = True
+        elif kind == "message_stop":
+            self.outcome.complete = True
+
 
 def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[Event], None],
                 cancellation: Cancellation | None = None) -> StepOutcome:
     """Stream one request, emitting events; never raises for API/transport errors or Ctrl-C."""
     outcome = StepOutcome()
-    finished: set[int] = set()
-    pump = _Pump(client, params)
-    unregister = cancellation.on_cancel(pump.stop) if cancellation is not None else None
-    get = pump.events.get
+    fold = _Folder(step, emit, outcome)
+    inline = threading.current_thread() is threading.main_thread()
+    source: _Inline | _Pump = _Inline(client, params) if inline else _Pump(client, params)
+    unregister = cancellation.on_cancel(source.stop) if cancellation is not None else None
     try:
-        while True:
-            try:
-                event = get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                if cancellation is not None and cancellation.cancelled:
-                    raise KeyboardInterrupt from None
-                continue
-            if event is _END:
-                if cancellation is not None and cancellation.cancelled:
-                    raise KeyboardInterrupt  # Stop closed the stream: that ended it, not the server
-                break
-            if isinstance(event, _Failure):
-                if cancellation is not None and cancellation.cancelled:
-                    raise KeyboardInterrupt
-                outcome.error = event.error
-                break
-            kind = event.type
-            if kind == "content_block_delta":
-                delta = event.delta
-                delta_type = delta.type
-                if delta_type == "text_delta":
-                    emit(TextDelta(step, event.index, delta.text))
-                elif delta_type == "thinking_delta":
-                    emit(ThinkingDelta(step, event.index, delta.thinking))
-                elif delta_type == "input_json_delta":
-                    emit(ToolInputDelta(step, event.index, delta.partial_json))
-            elif kind == "content_block_start":
-                block = event.content_block
-                emit(BlockStarted(step, event.index, block.type, block_to_param(block)))
-            elif kind == "content_block_stop":
-                finished.add(event.index)
-                emit(BlockFinished(step, event.index, block_to_param(event.content_block)))
-            elif kind == "message_start":
-                outcome.started = True
-            elif kind == "message_stop":
-                outcome.complete = True
-            if cancellation is not None and cancellation.cancelled:
-                raise KeyboardInterrupt
+        if isinstance(source, _Inline):
+            _consume_inline(source, fold, cancellation, outcome)
+        else:
+            _consume_pump(source, fold, cancellation, outcome)
     except KeyboardInterrupt:
         outcome.interrupted = True
-        pump.stop()
+        source.stop()
     finally:
         if unregister is not None:
             unregister()
-    pump.join()
-    outcome.retries = _retries(pump.stream, outcome.error)
-    snapshot = _snapshot(pump.stream)
+    source.join()
+    outcome.retries = _retries(source.stream, outcome.error)
+    snapshot = _snapshot(source.stream)
     if snapshot is not None:
         outcome.started = True
         outcome.message = snapshot
@@ -192,8 +238,54 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
         outcome.usage = Usage.from_sdk(snapshot.usage)
         blocks = [(index, block_to_param(block)) for index, block in enumerate(snapshot.content)]
         outcome.content = [block for index, block in blocks
-                           if _keepable(block, outcome.complete or index in finished)]
+                           if _keepable(block, outcome.complete or index in fold.finished)]
     return outcome
+
+
+def _consume_inline(source: _Inline, fold: _Folder, cancellation: Cancellation | None,
+                    outcome: StepOutcome) -> None:
+    """Main thread: iterate the SDK stream directly (a kernel interrupt raises inside the read)."""
+    try:
+        if cancellation is None:
+            for event in source.events():
+                fold(event)
+        else:
+            for event in source.events():
+                fold(event)
+                if cancellation.cancelled:
+                    raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:  # noqa: BLE001 - classified by the caller, content kept
+        if cancellation is not None and cancellation.cancelled:
+            raise KeyboardInterrupt from None
+        outcome.error = error
+    if cancellation is not None and cancellation.cancelled:
+        raise KeyboardInterrupt  # Stop closed the stream: that ended it, not the server
+
+
+def _consume_pump(source: _Pump, fold: _Folder, cancellation: Cancellation | None, outcome: StepOutcome) -> None:
+    """Other threads (chat panels): the pump reads, this thread waits in short timed waits (Stop acts at once)."""
+    get = source.get
+    while True:
+        try:
+            event = get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            if cancellation is not None and cancellation.cancelled:
+                raise KeyboardInterrupt from None
+            continue
+        if event is _END:
+            if cancellation is not None and cancellation.cancelled:
+                raise KeyboardInterrupt  # Stop closed the stream: that ended it, not the server
+            return
+        if isinstance(event, _Failure):
+            if cancellation is not None and cancellation.cancelled:
+                raise KeyboardInterrupt
+            outcome.error = event.error
+            return
+        fold(event)
+        if cancellation is not None and cancellation.cancelled:
+            raise KeyboardInterrupt
 
 
 def _retries(stream: Any, error: BaseException | None) -> int:
