@@ -33,6 +33,8 @@ def turn_settings(base: Settings, *, model: str | None = None, system: str | Non
         raise ConfigurationError(f"cache ttl must be 5m or 1h, not {cache_ttl!r}")
     if model is not None and not model.strip():
         raise ConfigurationError("the model name is empty")
+    if effort is not None and think is None and base.thinking is None:
+        think = "adaptive"          # so there is (summarized) thinking to show for the effort spent
     settings = base.with_options(model=model, system=system, max_tokens=max_tokens, thinking=think,
                                  effort=effort, cache_ttl=cache_ttl)
     if no_cache:
@@ -53,14 +55,29 @@ def raise_for_result(result: TurnResult) -> None:
         raise error
 
 
-def _configured_session() -> Any:
-    """The session, with `%config ClaudeMagic...` applied when the extension is loaded in IPython."""
+def _view() -> Any:
+    """The view for the current front end, honouring `%config ClaudeMagic.live_view/thinking_open`."""
+    from .views.select import make_view
+
+    magic = _magic()
+    if magic is not None:
+        return magic._view()
+    return make_view()
+
+
+def _magic() -> Any:
+    """The loaded `ClaudeMagic` instance, if the extension is loaded in IPython."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return get_session()
+        return None
     shell = get_ipython()
-    magic = shell.magics_manager.registry.get("ClaudeMagic") if shell is not None else None
+    return shell.magics_manager.registry.get("ClaudeMagic") if shell is not None else None
+
+
+def _configured_session() -> Any:
+    """The session, with `%config ClaudeMagic...` applied when the extension is loaded in IPython."""
+    magic = _magic()
     return magic._session() if magic is not None else get_session()
 
 
@@ -71,9 +88,7 @@ def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, rais
     settings, turn_options = turn_settings(session.settings, **options)
     view = None
     if display is not False:
-        from .views.select import make_view
-
-        view = make_view()
+        view = _view()
     result = session.ask(prompt, settings=settings, options=turn_options, emit=view)
     if raise_errors:
         raise_for_result(result)

@@ -34,6 +34,8 @@ class ClaudeMagic(Magics):
     live_view = Bool(True, help="Stream answers into ipywidgets in notebook front ends (False: one output "
                      "refreshed a few times a second). Either way the cell ends with a static output that "
                      "survives a reload.").tag(config=True)
+    thinking_open = Bool(False, help="Show thinking sections expanded (they are collapsed by default)."
+                         ).tag(config=True)
     cache = Bool(True, help="Prompt caching (a cache breakpoint on every request).").tag(config=True)
     cache_ttl = Enum(["5m", "1h"], default_value="5m", help="Prompt cache lifetime.").tag(config=True)
     base_url = Unicode(None, allow_none=True,
@@ -74,6 +76,12 @@ class ClaudeMagic(Magics):
             tool_result_budget=self.tool_result_budget, aliases=dict(self.aliases), rerun=self.rerun,
             context_window_check=self.context_window_check,
         )
+
+    def _view(self) -> Any:
+        """The view for the current front end, with this config's display choices."""
+        from .views.select import make_view
+
+        return make_view(self.shell, live=self.live_view, thinking_open=self.thinking_open)
 
     def _session(self) -> Any:
         from .session import get_session
@@ -145,7 +153,6 @@ class ClaudeMagic(Magics):
         """
         from .api import raise_for_result, turn_settings
         from .prompt import build_prompt, split_specs
-        from .views.select import make_view
 
         arguments = _parse(self.claude_cell, line)
         text = cell.strip()
@@ -175,7 +182,7 @@ class ClaudeMagic(Magics):
             system = f"{settings.system}\n\n{CODE_SYSTEM_PROMPT}" if settings.system else CODE_SYSTEM_PROMPT
             settings = settings.with_options(system=system)
         prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget)
-        view = make_view(self.shell, live=self.live_view)
+        view = self._view()
         result = session.ask(prompt, settings=settings, options=options, emit=view)
         raise_for_result(result)
         if code:
@@ -195,7 +202,6 @@ class ClaudeMagic(Magics):
         """`%claude fix [N]`: explain the notebook's last error (or Err[N]) and propose a corrected cell."""
         from .api import raise_for_result
         from .notebook_context import fix_prompt, tracker_for
-        from .views.select import make_view
 
         index = -1
         if line.strip():
@@ -205,7 +211,7 @@ class ClaudeMagic(Magics):
                 raise UsageError("usage: %claude fix [N] — N picks an earlier error (-1 is the last)") from None
         prompt = fix_prompt(tracker_for(self.shell), index)
         session = self._session()
-        result = session.ask(prompt, emit=make_view(self.shell, live=self.live_view))
+        result = session.ask(prompt, emit=self._view())
         raise_for_result(result)
 
 

@@ -72,7 +72,8 @@ def test_help_documents_every_option(shell: Any, capsys: Any) -> None:
     ("--max-tokens 300", {"max_tokens": 300}),
     ("--think", {"thinking": {"type": "adaptive", "display": "summarized"}}),
     ("--think 2000", {"thinking": {"type": "enabled", "budget_tokens": 2000, "display": "summarized"}}),
-    ("--effort high", {"output_config": {"effort": "high"}}),
+    ("--effort high", {"output_config": {"effort": "high"},
+                       "thinking": {"type": "adaptive", "display": "summarized"}}),
     ("--cache-ttl 1h", {"cache_control": {"type": "ephemeral", "ttl": "1h"}}),
 ])
 def test_options_reach_the_request(shell: Any, claude_server: Any, line: str, expected: dict[str, Any]) -> None:
