@@ -86,7 +86,24 @@ def stop_gate(request: Any, call_next: Callable[[Any], Any]) -> Any:
     return call_next(request)
 
 
-class _Pump:
+class _Source:
+    """What reads one SDK stream: `stream` once open, `stopped` once Stop or Ctrl-C asked for it."""
+
+    stream: Any = None
+    stopped: bool = False
+
+    def stop(self) -> None:
+        """Stop reading and close the HTTP response (safe from any thread: a blocked read then fails)."""
+        self.stopped = True
+        stream = self.stream
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - the response may already be gone
+                return
+
+
+class _Pump(_Source):
     """Opens the SDK stream and forwards its events to a queue from a daemon thread."""
 
     def __init__(self, client: Any, params: dict[str, Any]) -> None:
@@ -122,16 +139,6 @@ class _Pump:
             _current.pump = None
             put(_END)
 
-    def stop(self) -> None:
-        """Stop reading and close the HTTP response (safe from any thread)."""
-        self.stopped = True
-        stream = self.stream
-        if stream is not None:
-            try:
-                stream.close()
-            except Exception:  # noqa: BLE001 - the response may already be gone
-                return
-
     def join(self, timeout: float = 2.0) -> None:
         self._thread.join(timeout)
 
@@ -146,7 +153,7 @@ class _Pump:
         return buffer.popleft()
 
 
-class _Inline:
+class _Inline(_Source):
     """Reads the SDK stream on the calling (main) thread: the fastest path, and Ctrl-C interrupts its reads."""
 
     def __init__(self, client: Any, params: dict[str, Any]) -> None:
@@ -162,16 +169,6 @@ class _Inline:
                 yield from stream
         finally:
             _current.pump = None
-
-    def stop(self) -> None:
-        """Close the HTTP response (from a Stop button's thread): the blocked read then fails."""
-        self.stopped = True
-        stream = self.stream
-        if stream is not None:
-            try:
-                stream.close()
-            except Exception:  # noqa: BLE001 - the response may already be gone
-                return
 
     def join(self, timeout: float = 2.0) -> None:
         return None
