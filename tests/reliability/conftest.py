@@ -38,6 +38,15 @@ def key_never_in_logs_or_widgets(caplog: pytest.LogCaptureFixture) -> Iterator[N
         "the API key appeared in a widget's state"
 
 
+@pytest.fixture(autouse=True)
+def no_history_refused(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test did, the validating server never refused a request (checked after every test)."""
+    server = request.getfixturevalue("claude_server") if "claude_server" in request.fixturenames else None
+    yield
+    if server is not None:
+        assert server.rejections == [], server.rejections[-1][1]
+
+
 def open_widgets() -> list[Any]:
     """Every ipywidget not closed yet (only when ipywidgets was imported)."""
     import sys
