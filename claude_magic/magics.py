@@ -67,7 +67,14 @@ class ClaudeMagic(Magics):
             self.model = os.environ["ANTHROPIC_MODEL"]
 
     def settings(self) -> Settings:
-        """The traitlets config as the core's plain settings."""
+        """The traitlets config as the core's plain settings (values the API would refuse are refused here)."""
+        if not self.model.strip():
+            raise UsageError("ClaudeMagic.model is empty: set a model id or an alias (opus, sonnet, haiku).")
+        for name in ("max_tokens", "max_steps"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"ClaudeMagic.{name} must be a positive integer, not {getattr(self, name)}")
+        if self.max_retries < 0:
+            raise UsageError(f"ClaudeMagic.max_retries must be 0 or more, not {self.max_retries}")
         return Settings(
             model=self.model, base_url=self.base_url, max_tokens=self.max_tokens, system=self.system,
             thinking=self.thinking, effort=self.effort, thinking_display=self.thinking_display,
