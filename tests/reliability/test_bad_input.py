@@ -253,3 +253,35 @@ def test_fix_with_an_index_past_the_errors(primed: Any, claude_server: LocalServ
     run_cell(primed, "1 / 0")
     check_refused(primed, claude_server, capsys, "%claude fix 99", "99")
     next_turn_works(primed, claude_server)
+
+
+BAD_CONFIG = [
+    ("model", "''", "ClaudeMagic.model is empty"),
+    ("max_tokens", "0", "ClaudeMagic.max_tokens must be a positive integer"),
+    ("max_steps", "0", "ClaudeMagic.max_steps must be a positive integer"),
+    ("max_retries", "-1", "ClaudeMagic.max_retries must be 0 or more"),
+    ("effort", "'extreme'", "extreme"),
+    ("thinking", "100", "at least 1024"),
+    ("thinking", "'lots'", "thinking must be 'adaptive' or a token budget"),
+    ("tool_policies", "{'run_python': 'sometimes'}", "must be one of ask, allow, deny"),
+    ("prices", "{'claude': 'cheap'}", "must be [input, output]"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), BAD_CONFIG, ids=[f"{name}={value}" for name, value, _ in BAD_CONFIG])
+def test_bad_config_values(primed: Any, claude_server: LocalServer, capsys: Any, caplog: pytest.LogCaptureFixture,
+                           name: str, value: str, expected: str) -> None:
+    """A bad `%config ClaudeMagic.x` is refused when set (traitlets) or by the next cell: one line, no request."""
+    magic = magic_of(primed)
+    saved = getattr(magic, name)
+    caplog.clear()
+    try:
+        run_cell(primed, f"%config ClaudeMagic.{name} = {value}")
+        if getattr(magic, name) == saved:             # traitlets refused it on the spot (IPython logs one line)
+            [record] = [record for record in caplog.records if record.levelname == "ERROR"]
+            assert expected in record.getMessage() and "\n" not in record.getMessage()
+        else:
+            check_refused(primed, claude_server, capsys, "%%claude\nA question.", expected)
+    finally:
+        setattr(magic, name, saved)
+    next_turn_works(primed, claude_server)
