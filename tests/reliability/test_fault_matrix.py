@@ -202,3 +202,16 @@ def check_pause_turn(seen: Seen, server: LocalServer) -> None:
     continued = server.message_requests[-1]
     assert continued["messages"][-1]["role"] == "assistant"
     assert continued["messages"][-1]["content"][-1] == SEARCH
+
+
+def test_pause_turn_that_never_ends_stops_at_the_step_limit(make_place: Callable[[str], Place],
+                                                            claude_server: LocalServer) -> None:
+    place = make_place("cell")
+    assert isinstance(place, CellPlace)
+    place.magic.max_steps = 3
+    paused = [Reply(text(f"Still searching ({number})."), block({**SEARCH, "id": f"srvtoolu_local_{number}"}),
+                    stop_reason="pause_turn") for number in range(3)]
+    seen = place.ask("Search forever.", *paused)
+    assert seen.result is not None and seen.result.status == "max_steps" and seen.requests == 3
+    assert "Stopped after 3 steps" in seen.shown and "ask Claude to continue" in seen.shown
+    next_turn_works(place, claude_server)
