@@ -212,7 +212,6 @@ BAD_COMMANDS = [
     ("%claude load", "usage: %claude load PATH"),
     ("%claude load /no/such/chat.json", "Could not read /no/such/chat.json"),
     ("%claude fix abc", "usage: %claude fix [N]"),
-    ("%claude fix 99", "No failed cell to fix"),
     ("%claude 'unclosed", "No closing quotation"),
 ]
 
