@@ -13,6 +13,7 @@ from typing import Any
 from ..cancellation import Cancellation
 from ..tools.context import ToolCall
 from ..views.render import code_block, escape
+from ..views.widgets import close_widget
 
 __all__ = ["ConsentBox"]
 
@@ -61,7 +62,7 @@ class ConsentBox:
         self.request.value = request_html(call)
         self.buttons.children = (request.allow, request.deny)
         for button in old:
-            button.close()
+            close_widget(button)
         self.widget.layout.display = "flex"
         with self._lock:
             self._current = request       # pending from here on: the request and its buttons are shown
@@ -84,7 +85,7 @@ class ConsentBox:
     def close(self) -> None:
         self.click(False)
         for widget in (*self.buttons.children, self.buttons, self.request, self.widget):
-            widget.close()
+            close_widget(widget)
 
 
 class _Request:

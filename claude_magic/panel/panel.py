@@ -34,6 +34,7 @@ from ..tools.context import ToolContext
 from ..views.cards import MUTED
 from ..views.markdown_export import transcript_markdown
 from ..views.static import static_html
+from ..views.widgets import close_widget
 from .consent import ConsentBox
 from .history import record_key, turn_records, turn_transcript
 from .keys import KEYS_JS, split_send
@@ -60,7 +61,7 @@ class _Entry:
     turn: Turn
 
     def close(self) -> None:
-        self.widget.close()
+        close_widget(self.widget)
 
 
 class ChatPanel:
@@ -228,7 +229,7 @@ class ChatPanel:
         for entry in self._entries.values():
             entry.close()
         for widget in self._own_widgets:
-            widget.close()
+            close_widget(widget)
 
     # --- widget callbacks (main thread) -----------------------------------------------------------
 
@@ -319,7 +320,7 @@ class ChatPanel:
             self.stop_button.disabled = True
             self.conversations.disabled = False
             if pending is not None:
-                pending.close()
+                close_widget(pending)
 
     def _ask(self, prompt: str, settings: Any, options: Any, view: PanelTurnView, cancellation: Cancellation,
              context: ToolContext) -> TurnResult | None:
@@ -380,7 +381,7 @@ class ChatPanel:
         if pending is not None:
             pending.children = (widget,)
             if prompt is not None:
-                prompt.close()
+                close_widget(prompt)
         if turn_id:
             self._entries[turn_id] = _Entry(None, widget, turn)
 

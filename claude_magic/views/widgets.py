@@ -22,11 +22,20 @@ from .cards import (
 from .incremental import IncrementalMarkdown
 from .transcript import Part
 
-__all__ = ["WidgetFactory", "MarkdownColumn", "card_for", "SEAL_COST"]
+__all__ = ["WidgetFactory", "MarkdownColumn", "card_for", "close_widget", "SEAL_COST"]
 
 # Bytes of settled HTML worth re-sending before it moves into a widget of its own: about what a new
 # widget costs on the wire (its comm_open and comm_close, one more id in the column's children).
 SEAL_COST = 2000
+
+
+def close_widget(widget: Any) -> None:
+    """Close a widget and the Layout and style widgets it owns (`Widget.close()` leaves those open)."""
+    widget.close()
+    for name in ("layout", "style"):
+        owned = getattr(widget, name, None)
+        if owned is not None and hasattr(owned, "close"):
+            owned.close()
 
 
 class WidgetFactory:
