@@ -114,3 +114,23 @@ def test_500_turns_in_one_conversation(quiet_shell: Any, claude_server: LocalSer
 
 def conversation_size(session: Session) -> int:
     return len(json.dumps(session.conversation().to_dict()))
+
+
+def test_the_chat_panel_holds_one_entry_per_turn_and_nothing_once_closed(claude_server: LocalServer) -> None:
+    """50 panel turns: each leaves exactly its entry (an HTMLMath with its Layout and style); close() leaves none."""
+    from claude_magic.panel import ChatPanel
+
+    before = len(open_widgets())
+    chat = ChatPanel(Session(panel_settings(claude_server, max_retries=0)))
+    counts = []
+    try:
+        assert chat.wait(30)
+        for number in range(1, 51):
+            chat.send(prompt(number))
+            assert chat.wait(30) and chat.last_result is not None and chat.last_result.status == "complete"
+            claude_server.clear()
+            counts.append(len(open_widgets()))
+    finally:
+        chat.close()
+    assert {later - earlier for earlier, later in zip(counts, counts[1:], strict=False)} == {3}, counts
+    assert len(open_widgets()) == before
