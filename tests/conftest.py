@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,18 @@ os.environ.pop("ANTHROPIC_BASE_URL", None)
 os.environ.pop("ANTHROPIC_MODEL", None)
 
 pytest_plugins = ["claude_magic.testing.pytest_plugin"]
+
+
+@pytest.fixture(scope="session")
+def ipython_shell() -> Any:
+    """A real IPython shell (terminal flavour) shared by every suite of the process (extension loaded)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.testing.globalipapp import start_ipython
+
+    start_ipython()                        # returns None after the first call in a process
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "claude_magic")
+    return shell
 
 
 @pytest.hookimpl(hookwrapper=True)

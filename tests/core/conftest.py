@@ -10,18 +10,6 @@ import pytest
 from claude_magic import session as session_module
 
 
-@pytest.fixture(scope="session")
-def ipython_shell() -> Any:
-    """A real IPython shell (terminal flavour) shared by the tests."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.testing.globalipapp import start_ipython
-
-    start_ipython()                        # returns None after the first call in a process
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "claude_magic")
-    return shell
-
-
 @pytest.fixture
 def shell(ipython_shell: Any, claude_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The shell with a fresh session whose requests go to `claude_server`."""

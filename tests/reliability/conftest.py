@@ -63,18 +63,6 @@ def widget_state(widget: Any) -> str:
         return ""
 
 
-@pytest.fixture(scope="session")
-def ipython_shell() -> Any:
-    """A real IPython shell (terminal flavour), shared with the other suites of the process."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.testing.globalipapp import start_ipython
-
-    start_ipython()                        # returns None after the first call in a process
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "claude_magic")
-    return shell
-
-
 @pytest.fixture
 def shell(ipython_shell: Any, claude_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The shell with a fresh kernel session whose requests go to `claude_server` (the SDK retries twice)."""
