@@ -123,10 +123,10 @@ class MarkdownColumn:
         self._pending, self._pending_size, self._resent = [], 0, 0
 
 
-class _TextCard:
-    def __init__(self, factory: WidgetFactory, part: Part) -> None:
-        self.block = MarkdownColumn(factory)
-        self.widget = self.block.widget
+class _MarkdownCard:
+    """A card whose body is a growing Markdown column."""
+
+    block: MarkdownColumn
 
     @property
     def html(self) -> str:
@@ -135,25 +135,23 @@ class _TextCard:
     @property
     def resend_size(self) -> int:
         return self.block.resend_size
+
+
+class _TextCard(_MarkdownCard):
+    def __init__(self, factory: WidgetFactory, part: Part) -> None:
+        self.block = MarkdownColumn(factory)
+        self.widget = self.block.widget
 
     def refresh(self, part: Part, *, send: bool = True) -> None:
         suffix = citations_html(part.block) if part.finished else ""
         self.block.refresh(part.text, part.finished, send=send, suffix=suffix)
 
 
-class _ThinkingCard:
+class _ThinkingCard(_MarkdownCard):
     def __init__(self, factory: WidgetFactory, part: Part, *, open_: bool) -> None:
         self.block = MarkdownColumn(factory)
         self.widget = factory.accordion(self.block.widget, "Thinking…", open_=open_)
         self._titled = False
-
-    @property
-    def html(self) -> str:
-        return self.block.html
-
-    @property
-    def resend_size(self) -> int:
-        return self.block.resend_size
 
     def refresh(self, part: Part, *, send: bool = True) -> None:
         self.block.refresh(part.text, part.finished, send=send)
