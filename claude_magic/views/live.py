@@ -45,7 +45,7 @@ _SPINNER = (
     'border-top-color: transparent; border-radius: 50%; animation: claude-magic-spin 0.8s linear infinite">'
     "</span>"
 )
-_DELTAS = (TextDelta, ThinkingDelta, ToolInputDelta)
+_DELTAS = frozenset({TextDelta, ThinkingDelta, ToolInputDelta})
 _FLUSHING = (BlockFinished, ToolCallStarted, ConsentRequested, ToolCallFinished, Notice)
 
 
@@ -60,7 +60,8 @@ class LiveView:
         self._shell = shell
         self._factory: _Factory | None = None
         self._cards: dict[int, Any] = {}
-        self._dirty: dict[int, Part] = {}
+        self._dirty: dict[int, Part] = {}          # parts changed by events other than fragments
+        self._open: dict[int, Part] = {}           # parts with a card that may still grow
         self._shown = 0
         self._header: Any = None
         self._header_at = 0.0
@@ -71,18 +72,10 @@ class LiveView:
     # --- events (stream thread) ------------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
-        if self.finished:
+        if event.__class__ in _DELTAS:
+            self._on_delta(event)                        # type: ignore[arg-type]
             return
-        if isinstance(event, _DELTAS):
-            with self.pacer.lock:
-                first = self.transcript.first_token_at is None
-                part = self.transcript.apply(event)
-                if part is not None:
-                    self._dirty[id(part)] = part
-            if first:
-                self.pacer.paint(force=True)             # the first token ends the wait: show it at once
-            else:
-                self.pacer.touch(len(part.chunks[-1]) if part is not None and part.chunks else 0)
+        if self.finished:
             return
         if isinstance(event, TurnFinished):
             self._finish(event)
@@ -97,6 +90,21 @@ class LiveView:
             self.pacer.paint(force=True)
         elif isinstance(event, BlockStarted):
             self.pacer.touch()
+
+    def _on_delta(self, event: TextDelta | ThinkingDelta | ToolInputDelta) -> None:
+        """The hot path, once per streamed fragment: append, and paint only when that is due.
+
+        No lock: the append is one list operation and painters read parts safely (`Part.text`); every
+        paint refreshes the parts still open, so a fragment needs no bookkeeping of its own.
+        """
+        if self.finished:
+            return
+        first = self.transcript.first_token_at is None
+        added = self.transcript.append(event)
+        if first:
+            self.pacer.paint(force=True)                 # the first token ends the wait: show it at once
+        elif added:
+            self.pacer.touch(added)
 
     def _show(self) -> None:
         from IPython.display import display
@@ -131,10 +139,14 @@ class LiveView:
             self._shown += 1
             card = self._card(part)
             self._cards[id(part)] = card
-            self._dirty[id(part)] = part
+            self._open[id(part)] = part
             added.append(card.widget)
+        for key, part in self._open.items():
+            self._dirty.setdefault(key, part)
         for key, part in self._dirty.items():
             self._cards[key].refresh(part, send=send)
+            if part.finished:
+                self._open.pop(key, None)
         self._dirty.clear()
         if added:
             self._body.children = (*self._body.children, *added)

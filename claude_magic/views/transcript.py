@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from operator import attrgetter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,13 +43,18 @@ class Part:
 
     @property
     def text(self) -> str:
-        if len(self.chunks) > 1:
-            self.chunks[:] = ["".join(self.chunks)]
-        return self.chunks[0] if self.chunks else ""
+        """The text so far. Safe while the stream thread appends: chunks added meanwhile are kept."""
+        chunks = self.chunks
+        count = len(chunks)
+        if count > 1:
+            joined = "".join(chunks[:count])
+            chunks[:count] = [joined]       # one list operation: atomic under the GIL
+            return joined
+        return chunks[0] if count else ""
 
 
 class Transcript:
-    """Folds events into parts; O(1) per delta."""
+    """Folds events into parts; O(1) per delta. One thread applies events; painters may read meanwhile."""
 
     def __init__(self) -> None:
         self.parts: list[Part] = []
@@ -61,15 +67,9 @@ class Transcript:
 
     def apply(self, event: Event) -> Part | None:
         """Fold one event in; returns the part it changed (None for turn-level events)."""
-        if isinstance(event, (TextDelta, ThinkingDelta, ToolInputDelta)):
-            part = self._by_index.get((event.step, event.index))
-            if part is None:
-                return None
-            if self.first_token_at is None:
-                self.first_token_at = time.perf_counter()
-            part.chunks.append(event.text if isinstance(event, TextDelta)
-                               else event.thinking if isinstance(event, ThinkingDelta) else event.partial_json)
-            return part
+        if event.__class__ in _DELTA_TEXT:
+            self.append(event)
+            return self._by_index.get((event.step, event.index))  # type: ignore[union-attr]
         if isinstance(event, BlockStarted):
             part = Part(kind=_kind(event.block_type), block=dict(event.block))
             if part.kind == "tool":
@@ -117,6 +117,17 @@ class Transcript:
             return None
         return None
 
+    def append(self, event: TextDelta | ThinkingDelta | ToolInputDelta) -> int:
+        """Fold one streamed fragment in (the hot path: a lookup and a list append); returns its length."""
+        part = self._by_index.get((event.step, event.index))
+        if part is None:
+            return 0
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        text = _DELTA_TEXT[event.__class__](event)
+        part.chunks.append(text)
+        return len(text)
+
     @property
     def text(self) -> str:
         """All answer text so far."""
@@ -125,6 +136,11 @@ class Transcript:
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+
+_DELTA_TEXT: dict[type, Any] = {
+    TextDelta: attrgetter("text"), ThinkingDelta: attrgetter("thinking"), ToolInputDelta: attrgetter("partial_json"),
+}
 
 
 def _kind(block_type: str) -> str:

@@ -164,3 +164,38 @@ def test_turn_finished_alone_shows_the_static_output(shell: Any) -> None:
     events = text_turn("x")
     view(events[-1] if isinstance(events[-1], TurnFinished) else events[0])
     assert "text/html" in shell.display_pub.outputs[-1]["data"]
+
+
+def test_fragments_appended_while_another_thread_paints_are_never_lost(shell: Any) -> None:
+    """Deltas take no lock; the stall watcher paints from its own thread meanwhile: every character arrives."""
+    from claude_magic.views.transcript import Part
+
+    part = Part(kind="text")
+    pieces = [f"{index:05d}," for index in range(60_000)]
+    seen: list[int] = []
+
+    def read() -> None:
+        while len(seen) < 2000 and not done.is_set():
+            seen.append(len(part.text))
+
+    import threading
+
+    done = threading.Event()
+    reader = threading.Thread(target=read)
+    reader.start()
+    for piece in pieces:
+        part.chunks.append(piece)
+    done.set()
+    reader.join()
+    assert part.text == "".join(pieces)
+    assert seen == sorted(seen)                          # a reader only ever sees the text grow
+
+    view = LiveView(interval=0.001, shell=shell)         # the watcher thread paints every millisecond
+    text = "".join(f"Sentence {index} of the answer.\n\n" for index in range(3000))
+    events = text_turn(text, size=3)
+    for event in events:
+        view(event)
+    assert view.pacer.paints > 1
+    final = shell.display_pub.outputs[-1]["data"]
+    assert final["text/markdown"].count("Sentence") == 3000
+    assert "Sentence 2999 of the answer." in final["text/html"]
