@@ -291,7 +291,7 @@ def main() -> int:
         core = statistics.median(core_times)
         print(f"  core, no view       : {', '.join(f'{t:.3f}' for t in core_times)} s (median {core:.3f})")
         print(f"  P1 ratio            : {magic / raw:.3f}   (target <= 1.10; core alone {core / raw:.3f})")
-        paired = statistics.median(m / r for m, r in zip(magic_times, raw_times))
+        paired = statistics.median(m / r for m, r in zip(magic_times, raw_times, strict=True))
         print(f"  paired ratio        : {paired:.3f}   (median of each round's %%claude / raw: the machine's speed "
               "drifts between rounds)")
         raw_cpu, magic_cpu, core_cpu = (statistics.median(cpu[name]) for name in ("raw", "magic", "core"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from operator import attrgetter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from ..events import (
