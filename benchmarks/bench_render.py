@@ -30,7 +30,7 @@ from typing import Any
 
 from jupyter_client.manager import start_new_kernel
 
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-sonnet-5-5"      # the default model (an older id would make the SDK print deprecation warnings)
 WORDS = ["the", "of", "model", "kernel", "stream", "widget", "render", "token", "cache", "answer", "notebook", "python", "value", "data", "frame", "list", "output", "thinking", "tool", "result", "a", "to", "in", "is", "for", "with"]
 
 

@@ -1,5 +1,7 @@
 """One streamed API call: SDK events in, our events out, the (possibly partial) content kept.
 
+The request is the SDK's plain event stream (`messages.create(stream=True)`), folded by `accumulate.py`:
+the `messages.stream()` helper costs three times as much CPU on a long answer (see that module).
 On the main thread the SDK stream is read directly: it is the fastest path (a thread hand-off per event
 cost about 30 % of a long stream), and SIGINT — delivered to the main thread — interrupts a blocked read.
 On other threads (chat-panel workers) a small pump thread reads and hands events over, so the worker only
@@ -15,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .accumulate import MessageAccumulator
 from .cancellation import Cancellation
 from .client import retries_taken
 from .events import BlockFinished, BlockStarted, Event, TextDelta, ThinkingDelta, ToolInputDelta
 from .usage import Usage
 
-__all__ = ["StepOutcome", "stream_step", "block_to_param", "stop_gate", "StreamStopped"]
+__all__ = ["StepOutcome", "stream_step", "stop_gate", "StreamStopped"]
 
 POLL_SECONDS = 0.1
 
@@ -38,13 +41,6 @@ class StepOutcome:
     error: BaseException | None = None   # what ended the stream early, if anything
     interrupted: bool = False
     retries: int = 0                     # retries the SDK made before this step's request got through
-
-
-def block_to_param(block: Any) -> dict[str, Any]:
-    """An SDK content block as the dict that goes back to the API unchanged."""
-    data = block.to_dict(exclude_none=True) if hasattr(block, "to_dict") else dict(block)
-    data.pop("parsed_output", None)
-    return data
 
 
 def _keepable(block: dict[str, Any], finished: bool) -> bool:
@@ -124,7 +120,7 @@ class _Pump(_Source):
         put = self._put
         _current.pump = self
         try:
-            with client.messages.stream(**params) as stream:
+            with client.messages.create(**params, stream=True) as stream:
                 self.stream = stream
                 if self.stopped:
                     return
@@ -164,7 +160,7 @@ class _Inline(_Source):
     def events(self) -> Any:
         _current.pump = self
         try:
-            with self.client.messages.stream(**self.params) as stream:
+            with self.client.messages.create(**self.params, stream=True) as stream:
                 self.stream = stream
                 yield from stream
         finally:
@@ -175,42 +171,50 @@ class _Inline(_Source):
 
 
 class _Folder:
-    """Turns SDK stream events into our events and notes what completed."""
+    """Turns SDK stream events into our events and folds them into the message (`MessageAccumulator`)."""
 
-    __slots__ = ("step", "emit", "outcome", "finished")
+    __slots__ = ("step", "emit", "message")
 
-    def __init__(self, step: int, emit: Callable[[Event], None], outcome: StepOutcome) -> None:
-        self.step, self.emit, self.outcome = step, emit, outcome
-        self.finished: set[int] = set()
+    def __init__(self, step: int, emit: Callable[[Event], None]) -> None:
+        self.step, self.emit = step, emit
+        self.message = MessageAccumulator()
 
     def __call__(self, event: Any) -> None:
         kind = event.type
-        if kind == "content_block_delta":
+        if kind == "content_block_delta":          # the hot path: one per fragment
             delta = event.delta
             delta_type = delta.type
             if delta_type == "text_delta":
-                self.emit(TextDelta(self.step, event.index, delta.text))
+                text = delta.text
+                self.message.add_text(event.index, "text", text)
+                self.emit(TextDelta(self.step, event.index, text))
             elif delta_type == "thinking_delta":
-                self.emit(ThinkingDelta(self.step, event.index, delta.thinking))
-            elif delta_type == "input_json_delta":
-                self.emit(ToolInputDelta(self.step, event.index, delta.partial_json))
+                thinking = delta.thinking
+                self.message.add_text(event.index, "thinking", thinking)
+                self.emit(ThinkingDelta(self.step, event.index, thinking))
+            else:
+                self.message.grow(event.index, delta)
+                if delta_type == "input_json_delta":
+                    self.emit(ToolInputDelta(self.step, event.index, delta.partial_json))
         elif kind == "content_block_start":
-            block = event.content_block
-            self.emit(BlockStarted(self.step, event.index, block.type, block_to_param(block)))
+            block = self.message.open_block(event)
+            self.emit(BlockStarted(self.step, event.index, block["type"], dict(block)))
         elif kind == "content_block_stop":
-            self.finished.add(event.index)
-            self.emit(BlockFinished(self.step, event.index, block_to_param(event.content_block)))
+            block = self.message.close_block(event.index)
+            self.emit(BlockFinished(self.step, event.index, dict(block)))
         elif kind == "message_start":
-            self.outcome.started = True
+            self.message.start(event)
+        elif kind == "message_delta":
+            self.message.update(event)
         elif kind == "message_stop":
-            self.outcome.complete = True
+            self.message.complete = True
 
 
 def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[Event], None],
                 cancellation: Cancellation | None = None) -> StepOutcome:
     """Stream one request, emitting events; never raises for API/transport errors or Ctrl-C."""
     outcome = StepOutcome()
-    fold = _Folder(step, emit, outcome)
+    fold = _Folder(step, emit)
     inline = threading.current_thread() is threading.main_thread()
     source: _Inline | _Pump = _Inline(client, params) if inline else _Pump(client, params)
     unregister = cancellation.on_cancel(source.stop) if cancellation is not None else None
@@ -227,15 +231,16 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
             unregister()
     source.join()
     outcome.retries = _retries(source.stream, outcome.error)
-    snapshot = _snapshot(source.stream)
+    message = fold.message
+    outcome.complete = message.complete
+    snapshot = message.snapshot()
     if snapshot is not None:
         outcome.started = True
         outcome.message = snapshot
         outcome.stop_reason = snapshot.stop_reason if outcome.complete else None
         outcome.usage = Usage.from_sdk(snapshot.usage)
-        blocks = [(index, block_to_param(block)) for index, block in enumerate(snapshot.content)]
-        outcome.content = [block for index, block in blocks
-                           if _keepable(block, outcome.complete or index in fold.finished)]
+        outcome.content = [block for block, finished in message.content()
+                           if _keepable(block, finished or outcome.complete)]
     return outcome
 
 
@@ -291,13 +296,3 @@ def _retries(stream: Any, error: BaseException | None) -> int:
     if request is None and stream is not None:
         request = getattr(getattr(stream, "response", None), "request", None)
     return retries_taken(request) if request is not None else 0
-
-
-def _snapshot(stream: Any) -> Any:
-    """The message as far as it arrived (None before `message_start`)."""
-    if stream is None:
-        return None
-    try:
-        return stream.current_message_snapshot
-    except (AssertionError, AttributeError, RuntimeError):
-        return None
