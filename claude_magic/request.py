@@ -32,7 +32,7 @@ def thinking_param(settings: Settings) -> tuple[dict[str, Any] | None, int]:
 
 def build_params(messages: list[dict[str, Any]], settings: Settings,
                  tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Keyword arguments for `client.messages.stream` (tools → system → messages, a cache breakpoint last)."""
+    """Keyword arguments for `client.messages.create(..., stream=True)` (tools → system → messages, a cache breakpoint last)."""
     thinking, max_tokens = thinking_param(settings)
     params: dict[str, Any] = {
         "model": resolve_model(settings.model, settings.aliases),
