@@ -31,3 +31,21 @@ def test_key_absent_from_everything_a_user_can_see(shell: Any, claude_server: An
     assert "invalid x-api-key [redacted]" in out.out + out.err
     exported = json.loads(path.read_text())
     assert CANARY_KEY not in json.dumps(exported)
+
+
+def test_key_shaped_strings_are_redacted_even_when_not_configured_or_cut_short(shell: Any,
+                                                                                 claude_server: Any,
+                                                                                 capsys: Any) -> None:
+    """A key pasted into a variable, another workspace's key, or the configured one cut short."""
+    other = "sk-ant-api03-" + "Zx9_" * 22 + "-AA"
+    shell.user_ns["other_key"] = other
+    claude_server.queue(Reply(text("Noted.")))
+    run(shell, "%%claude\nThe keys are $`other_key` and $`__import__('os').environ['ANTHROPIC_API_KEY'][:30]`.")
+    sent = json.dumps(claude_server.requests[-1].body)
+    assert other not in sent and CANARY_KEY[:30] not in sent and sent.count("[redacted]") >= 2
+    out = capsys.readouterr()
+    assert other not in out.out + out.err and CANARY_KEY[:30] not in out.out + out.err
+    from claude_magic.secrets import redact
+
+    assert redact("sk-ant-") == "sk-ant-"                      # a mention of the prefix is left alone
+    assert redact("see sk-ant-api03-short") == "see sk-ant-api03-short"
