@@ -149,3 +149,44 @@ def test_refusal_and_max_tokens_are_explained(shell: Any, claude_server: Any, ca
     assert run(shell, "%%claude\nlong one").success
     assert "max_tokens" in capsys.readouterr().out
     next_turn_works(shell, claude_server)
+
+
+def test_a_tool_input_that_is_not_json_is_one_line_and_the_text_before_it_is_kept(
+        shell: Any, claude_server: Any, capsys: Any, tmp_path: Any) -> None:
+    """The model's tool JSON does not parse (the SDK helper raises the same): a cut-off turn, history valid."""
+    events = [
+        ("message_start", {"type": "message_start", "message": {
+            "id": "msg_bad_json", "type": "message", "role": "assistant", "model": "claude-sonnet-5-5",
+            "content": [], "stop_reason": None, "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": 1}}}),
+        ("content_block_start", {"type": "content_block_start", "index": 0,
+                                 "content_block": {"type": "text", "text": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "text_delta", "text": "Let me look that up."}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {
+            "type": "tool_use", "id": "toolu_bad", "name": "run_python", "input": {}}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 1,
+                                 "delta": {"type": "input_json_delta", "partial_json": '{"code": "1 +'}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 1,
+                                 "delta": {"type": "input_json_delta", "partial_json": ' 1"}}'}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 1}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                           "usage": {"output_tokens": 20}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+    import json as _json
+
+    from claude_magic.testing import Replay
+
+    path = tmp_path / "bad_json.sse"
+    path.write_text("".join(f"event: {name}\ndata: {_json.dumps(data)}\n\n" for name, data in events))
+    claude_server.queue(Replay(path))
+    result = run(shell, "%%claude\nadd one and one")
+    assert not result.success
+    out = capsys.readouterr()
+    check_one_line(out.out + out.err, "cut off")
+    last = claude_magic.get_session().last
+    assert last.status == "cut_off" and last.text == "Let me look that up."
+    assert all(block["type"] != "tool_use" for block in last.content)     # never run, never sent back
+    next_turn_works(shell, claude_server)
