@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .accumulate import ToolInputError
 from .errors import ApiError, StreamCutOff
 from .secrets import redact
 
@@ -44,6 +45,10 @@ def translate_exception(exc: BaseException, *, model: str, base_url: str, retrie
     if _is_transport_error(exc):
         return StreamCutOff(f"The answer was cut off: the connection dropped mid-answer ({type(exc).__name__}).{_KEEP}",
                             kind="connection_dropped", retries=retries)
+    if isinstance(exc, ToolInputError):
+        return StreamCutOff(f"The answer was cut off: Claude's input for a tool call was not valid JSON, so the "
+                            f"tool was not run ({redact(str(exc))[:120]}).{_KEEP}", kind="tool_input_json",
+                            retries=retries)
     if isinstance(exc, ValueError) and streaming_started:
         return StreamCutOff(f"The answer was cut off: the server sent a malformed stream event ({redact(str(exc))[:120]}).{_KEEP}",
                             kind="malformed_stream", retries=retries)

@@ -185,7 +185,7 @@ def test_a_tool_input_that_is_not_json_is_one_line_and_the_text_before_it_is_kep
     result = run(shell, "%%claude\nadd one and one")
     assert not result.success
     out = capsys.readouterr()
-    check_one_line(out.out + out.err, "cut off")
+    check_one_line(out.out + out.err, "tool call was not valid JSON")
     last = claude_magic.get_session().last
     assert last.status == "cut_off" and last.text == "Let me look that up."
     assert all(block["type"] != "tool_use" for block in last.content)     # never run, never sent back
