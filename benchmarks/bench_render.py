@@ -4,7 +4,8 @@
 
 P1  a long answer streamed as fast as the server can, many small deltas: `%%claude` with the live view
     against the raw SDK `text_stream` loop reading the same stream from the same server, both in the
-    same kernel and the same run, alternated; ratio of medians (target <= 1.10).
+    same kernel and the same run, alternated; ratio of medians (target <= 1.10). Also shown: the turn
+    without a view, and the SDK's plain event stream read by a bare loop (the floor).
 P2  CPU time of the live view (Markdown, highlighting, sanitizing, widgets, static output) replaying a
     100k and a 200k answer in this process with a paint every 4,000 characters; ratio 200k/100k
     (target <= 2.2, i.e. linear).
@@ -153,6 +154,19 @@ with _client.messages.stream(model={MODEL!r}, max_tokens=64000,
 """
 
 
+def plain_cell(prompt: str) -> str:
+    """The SDK's plain event stream (`messages.create(stream=True)`), reading each text fragment: the floor."""
+    return f"""
+import anthropic as _anthropic
+_client = _anthropic.Anthropic()
+with _client.messages.create(model={MODEL!r}, max_tokens=64000, stream=True,
+                             messages=[{{"role": "user", "content": {prompt!r}}}]) as _stream:
+    for _event in _stream:
+        if _event.type == "content_block_delta" and _event.delta.type == "text_delta":
+            _piece = _event.delta.text
+"""
+
+
 def magic_cell(prompt: str) -> str:
     return f"%%claude --new --max-tokens 64000\n{prompt}"
 
@@ -265,8 +279,8 @@ def main() -> int:
         print(f"Markdown renderer in the kernel: {renderer}")
         answer = sample_answer(args.size)
         print(f"P1: {len(answer):,} characters in {len(answer) // args.chunk:,} deltas of {args.chunk}")
-        raw_times, magic_times, core_times = [], [], []
-        cpu: dict[str, list[float]] = {"raw": [], "magic": [], "core": []}
+        raw_times, magic_times, core_times, plain_times = [], [], [], []
+        cpu: dict[str, list[float]] = {"raw": [], "magic": [], "core": [], "plain": []}
         magic_messages: list[tuple[float, dict[str, Any]]] = []
 
         def measured(name: str, code: str) -> tuple[float, list[tuple[float, dict[str, Any]]]]:
@@ -282,6 +296,7 @@ def main() -> int:
             elapsed, magic_messages = measured("magic", magic_cell(big))
             magic_times.append(elapsed)
             core_times.append(measured("core", core_cell(big))[0])
+            plain_times.append(measured("plain", plain_cell(big))[0])
         final = [m for _at, m in magic_messages if m["msg_type"] == "update_display_data"][-1]
         shown = len(final["content"]["data"]["text/markdown"])
         raw, magic = statistics.median(raw_times), statistics.median(magic_times)
@@ -290,6 +305,9 @@ def main() -> int:
               f"final output holds {shown:,} characters of Markdown")
         core = statistics.median(core_times)
         print(f"  core, no view       : {', '.join(f'{t:.3f}' for t in core_times)} s (median {core:.3f})")
+        plain = statistics.median(plain_times)
+        print(f"  SDK plain stream    : {', '.join(f'{t:.3f}' for t in plain_times)} s (median {plain:.3f}); "
+              f"%%claude / plain {magic / plain:.2f} (the floor: parsing the events and nothing else)")
         print(f"  P1 ratio            : {magic / raw:.3f}   (target <= 1.10; core alone {core / raw:.3f})")
         paired = statistics.median(m / r for m, r in zip(magic_times, raw_times, strict=True))
         print(f"  paired ratio        : {paired:.3f}   (median of each round's %%claude / raw: the machine's speed "
