@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import time
 from collections.abc import Callable, Iterator
@@ -77,14 +78,59 @@ class KernelDriver:
 
 
 @contextmanager
-def running_kernel() -> Iterator[KernelDriver]:
-    """A fresh python3 kernel for one test (inherits os.environ)."""
-    manager, client = start_new_kernel(kernel_name="python3")
+def running_kernel(**env: str) -> Iterator[KernelDriver]:
+    """A fresh python3 kernel for one test (its environment: os.environ, plus `env`)."""
+    manager, client = start_new_kernel(kernel_name="python3", env={**os.environ, **env})
     try:
         yield KernelDriver(manager, client)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+@contextmanager
+def claude_kernel(base_url: str, setup: str = "") -> Iterator[KernelDriver]:
+    """A fresh kernel whose requests go to the local server at `base_url`, with claude_magic loaded and `setup` run."""
+    with running_kernel(ANTHROPIC_BASE_URL=base_url) as driver:
+        shown = texts(driver.execute("%load_ext claude_magic\n" + setup))
+        assert "Error" not in shown, shown
+        yield driver
+
+
+# Tools for the interrupt tests, to run in a kernel after `.format(marks=folder)`: `slow`, `slow_async` and `guarded`
+# leave a file named `mark` in that folder once they run (the test's sign that the kernel got there).
+INTERRUPTIBLE_TOOLS = """
+import asyncio, json, pathlib, time
+import claude_magic
+from claude_magic.tools import tool
+
+MARKS = pathlib.Path({marks!r})
+
+@tool
+def quick() -> str:
+    \"\"\"Answer at once.\"\"\"
+    return "quick result"
+
+@tool
+def slow(mark: str) -> str:
+    \"\"\"Leave a mark, then sleep for a long time.\"\"\"
+    (MARKS / mark).touch()
+    time.sleep(120)
+    return "slow result"
+
+@tool
+async def slow_async(mark: str) -> str:
+    \"\"\"Leave a mark, then sleep asynchronously for a long time.\"\"\"
+    (MARKS / mark).touch()
+    await asyncio.sleep(120)
+    return "slow async result"
+
+@tool(consent="ask")
+def guarded(mark: str) -> str:
+    \"\"\"Needs the user's consent.\"\"\"
+    (MARKS / mark).touch()
+    return "guarded result"
+"""
 
 
 def texts(messages: list[dict[str, Any]]) -> str:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from claude_magic.testing import Reply, text
 
-from .kernel_driver import running_kernel, texts
+from .kernel_driver import KernelDriver, claude_kernel, texts
 
 
 @pytest.fixture
-def kernel(claude_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", claude_server.base_url)
-    with running_kernel() as driver:
-        driver.execute("%load_ext claude_magic")
+def kernel(claude_server: Any) -> Iterator[KernelDriver]:
+    with claude_kernel(claude_server.base_url) as driver:
         yield driver
 
 

@@ -22,40 +22,7 @@ import pytest
 
 from claude_magic.testing import ApiError, LocalServer, Reply, text, thinking, tool_use
 
-from ..kernel.kernel_driver import KernelDriver, running_kernel, texts
-
-SETUP = """
-import asyncio, json, pathlib, time
-import claude_magic
-from claude_magic.tools import tool
-
-MARKS = pathlib.Path({marks!r})
-
-@tool
-def quick() -> str:
-    \"\"\"Answer at once.\"\"\"
-    return "quick result"
-
-@tool
-def slow(mark: str) -> str:
-    \"\"\"Leave a mark, then sleep for a long time.\"\"\"
-    (MARKS / mark).touch()
-    time.sleep(120)
-    return "slow result"
-
-@tool
-async def slow_async(mark: str) -> str:
-    \"\"\"Leave a mark, then sleep asynchronously for a long time.\"\"\"
-    (MARKS / mark).touch()
-    await asyncio.sleep(120)
-    return "slow async result"
-
-@tool(consent="ask")
-def guarded(mark: str) -> str:
-    \"\"\"Needs the user's consent.\"\"\"
-    (MARKS / mark).touch()
-    return "guarded result"
-"""
+from ..kernel.kernel_driver import INTERRUPTIBLE_TOOLS, KernelDriver, claude_kernel, texts
 
 REPORT = ("_s = claude_magic.get_session()\n"
           "print('REPORT' + json.dumps({'status': _s.last.status if _s.last else None, "
@@ -76,13 +43,8 @@ def marks(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def kernel(server: LocalServer, marks: Path) -> Iterator[KernelDriver]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-        with running_kernel() as driver:
-            patch.delenv("ANTHROPIC_BASE_URL")
-            shown = texts(driver.execute("%load_ext claude_magic\n" + SETUP.format(marks=str(marks))))
-            assert "Error" not in shown, shown
-            yield driver
+    with claude_kernel(server.base_url, INTERRUPTIBLE_TOOLS.format(marks=str(marks))) as driver:
+        yield driver
 
 
 @pytest.fixture
