@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from claude_magic.testing import Reply, text
+from claude_magic.testing import LocalServer, Reply, text
 
 from ..conftest import CANARY_KEY
+from .runner import NOTEBOOKS, notebook_run, output_text
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "data_exploration.ipynb"
+NOTEBOOK = NOTEBOOKS / "data_exploration.ipynb"
 REPLIES = [
     Reply(text("Revenue rises steadily in every region; **5 values are missing** — check those first.")),
     Reply(text("Yes: the lines climb together, with month-to-month noise of about ±12.")),
@@ -24,23 +23,9 @@ REPLIES = [
 
 
 @pytest.fixture(scope="module")
-def executed() -> Any:
-    from claude_magic.testing import LocalServer
-
-    with LocalServer() as server, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-        server.queue(*REPLIES)
-        notebook = nbformat.read(NOTEBOOK, as_version=4)
-        workdir = Path(__import__("tempfile").mkdtemp(prefix="data-exploration-"))
-        NotebookClient(notebook, timeout=180, kernel_name="python3",
-                       resources={"metadata": {"path": str(workdir)}}).execute()
-        nbformat.write(notebook, workdir / "saved.ipynb")
-        yield nbformat.read(workdir / "saved.ipynb", as_version=4), server
-
-
-def output_text(cell: Any) -> str:
-    return "\n".join((output.get("data", {}).get("text/markdown") or output.get("data", {}).get("text/plain")
-                      or output.get("text", "")) for output in cell.get("outputs", []))
+def executed() -> Iterator[tuple[Any, LocalServer]]:
+    with notebook_run(NOTEBOOK, REPLIES) as run:
+        yield run
 
 
 def test_runs_cleanly_with_valid_requests(executed: Any) -> None:

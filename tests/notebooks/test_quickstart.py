@@ -6,31 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from ..conftest import CANARY_KEY
+from .runner import NOTEBOOKS, execute_notebook, output_text
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-
-
-def output_text(cell: Any) -> str:
-    texts = []
-    for output in cell.get("outputs", []):
-        data = output.get("data", {})
-        texts.append(data.get("text/markdown") or data.get("text/plain") or output.get("text", ""))
-    return "\n".join(texts)
+NOTEBOOK = NOTEBOOKS / "quickstart.ipynb"
 
 
 @pytest.fixture
 def executed(claude_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     monkeypatch.setenv("ANTHROPIC_BASE_URL", claude_server.base_url)
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    saved = tmp_path / "quickstart.ipynb"
-    nbformat.write(notebook, saved)
-    return nbformat.read(saved, as_version=4)
+    return execute_notebook(NOTEBOOK, tmp_path, timeout=120)
 
 
 def test_quickstart_runs_and_keeps_answers(executed: Any, claude_server: Any) -> None:

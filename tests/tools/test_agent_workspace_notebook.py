@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from claude_magic.testing import LocalServer, Reply, text, tool_use
 
 from ..conftest import CANARY_KEY
+from ..notebooks.runner import NOTEBOOKS, notebook_run, output_text
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "agent_workspace.ipynb"
+NOTEBOOK = NOTEBOOKS / "agent_workspace.ipynb"
 
 TOTALS_CODE = "totals = sales.groupby('region')['revenue'].sum().sort_values(ascending=False)\ntotals"
 PLOT_CODE = "ax = totals.plot.bar(title='Total revenue by region')\nax.set_ylabel('USD');"
@@ -35,32 +34,16 @@ REPLIES = [
 ]
 
 
-def output_text(cell: Any) -> str:
-    texts = []
-    for output in cell.get("outputs", []):
-        data = output.get("data", {})
-        texts.append(data.get("text/markdown") or data.get("text/plain") or output.get("text", ""))
-    return "\n".join(texts)
-
-
 def tool_results(request: dict[str, Any]) -> dict[str, dict[str, Any]]:
     last = request["messages"][-1]["content"]
     return {block["tool_use_id"]: block for block in last if block.get("type") == "tool_result"}
 
 
 @pytest.fixture(scope="module")
-def run() -> Any:
+def run() -> Iterator[tuple[Any, LocalServer]]:
     """The executed notebook (as saved and re-read) and the server that answered it."""
-    with LocalServer() as server, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-        server.queue(*REPLIES)
-        notebook = nbformat.read(NOTEBOOK, as_version=4)
-        workdir = Path(__import__("tempfile").mkdtemp(prefix="agent-workspace-"))
-        NotebookClient(notebook, timeout=180, kernel_name="python3",
-                       resources={"metadata": {"path": str(workdir)}}).execute()
-        saved = workdir / "agent_workspace.ipynb"
-        nbformat.write(notebook, saved)
-        yield nbformat.read(saved, as_version=4), server
+    with notebook_run(NOTEBOOK, REPLIES) as executed:
+        yield executed
 
 
 def test_the_notebook_runs_without_errors_and_every_request_is_valid(run: Any) -> None:
