@@ -76,7 +76,19 @@ def _tool_finished(tool_use_id: str, name: str, block: dict[str, Any]) -> ToolCa
         status = ("interrupted" if output.startswith(INTERRUPTED_TOOL_RESULT[:40])
                   else "denied" if output == DECLINED or output.startswith("The tool call was not run")
                   else "failed")
-    return ToolCallFinished(tool_use_id, name, status, output, is_error, 0.0)
+    return ToolCallFinished(tool_use_id, name, status, output, is_error, 0.0, display=_images(block.get("content")))
+
+
+def _images(content: Any) -> tuple[dict[str, str], ...]:
+    """Images the tool sent Claude (figures, pictures), shown again on the redrawn card."""
+    if not isinstance(content, list):
+        return ()
+    shown = []
+    for item in content:
+        source = item.get("source") if isinstance(item, dict) and item.get("type") == "image" else None
+        if isinstance(source, dict) and source.get("type") == "base64" and isinstance(source.get("data"), str):
+            shown.append({str(source.get("media_type") or "image/png"): source["data"]})
+    return tuple(shown)
 
 
 def _result(record: TurnRecord, content: list[dict[str, Any]], steps: int, conversation: str) -> TurnResult:
