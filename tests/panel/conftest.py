@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from claude_magic.panel import ChatPanel
 from claude_magic.session import Session
-from claude_magic.settings import Settings
 from claude_magic.testing import LocalServer
 from claude_magic.tools import Toolbox
 
-MODEL = "claude-sonnet-5-5"
-LIMIT = 30.0          # seconds: a safety net for waits, never a timing assertion
+from ..helpers import local_settings, open_panel
 
 
 @pytest.fixture
@@ -24,25 +21,13 @@ def toolbox() -> Toolbox:
 
 @pytest.fixture
 def session(claude_server: LocalServer, toolbox: Toolbox) -> Session:
-    settings = Settings(base_url=claude_server.base_url, model=MODEL, max_retries=0, tool_timeout=30.0)
-    return Session(settings, toolbox=toolbox)
+    return Session(local_settings(claude_server), toolbox=toolbox)
 
 
 @pytest.fixture
 def panel(session: Session) -> Iterator[ChatPanel]:
-    chat = ChatPanel(session)
-    assert chat.wait(LIMIT)
-    yield chat
-    chat.close()
-
-
-def wait_until(condition: Callable[[], object], what: str) -> None:
-    """Poll `condition` until true (fails after LIMIT seconds: a hang, not a slow run)."""
-    deadline = time.monotonic() + LIMIT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.01)
+    with open_panel(session) as chat:
+        yield chat
 
 
 def live_text(chat: ChatPanel) -> str:

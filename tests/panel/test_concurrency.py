@@ -12,7 +12,7 @@ from claude_magic.panel import ChatPanel
 from claude_magic.session import Session
 from claude_magic.testing import LocalServer, Reply, text
 
-from .conftest import LIMIT, wait_until
+from ..helpers import LIMIT, wait_until
 
 SLOW = " ".join(f"word{number}" for number in range(120))
 

@@ -14,7 +14,7 @@ import pytest
 from claude_magic.cancellation import Cancellation
 from claude_magic.panel.mainthread import MainThreadRunner
 
-from .conftest import LIMIT
+from ..helpers import LIMIT
 
 
 class Loop:

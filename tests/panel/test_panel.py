@@ -14,7 +14,8 @@ from claude_magic.testing import ApiError, LocalServer, Reply, Stall, text, thin
 from claude_magic.tools import Toolbox
 from claude_magic.tools.consent import DECLINED
 
-from .conftest import LIMIT, entry_html, live_text, wait_until
+from ..helpers import LIMIT, wait_until
+from .conftest import entry_html, live_text
 
 SLOW = " ".join(f"word{number}" for number in range(300))
 

@@ -13,8 +13,8 @@ import pytest
 
 from claude_magic.testing import LocalServer, Reply, text, tool_use
 
+from ..helpers import LIMIT
 from ..kernel.kernel_driver import KernelDriver, running_kernel
-from .conftest import LIMIT
 
 SETUP = """\
 %load_ext claude_magic

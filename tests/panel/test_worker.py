@@ -8,7 +8,7 @@ import pytest
 
 from claude_magic.panel.worker import Worker
 
-from .conftest import LIMIT
+from ..helpers import LIMIT
 
 
 def test_jobs_run_one_at_a_time_in_order_on_the_worker_thread() -> None:

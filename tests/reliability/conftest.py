@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,9 +16,8 @@ from claude_magic.testing import LocalServer
 from claude_magic.tools import Toolbox
 
 from ..conftest import CANARY_KEY
+from ..helpers import local_settings, open_panel
 
-MODEL = "claude-sonnet-5-5"
-LIMIT = 30.0            # seconds: a safety net for waits (a hang fails), never a timing assertion
 TIMEOUT = 1.0           # the read timeout used where a stalled stream must end
 
 
@@ -89,9 +87,8 @@ def magic_of(shell: Any) -> Any:
 
 
 def panel_settings(server: LocalServer, **changes: Any) -> Settings:
-    values: dict[str, Any] = {"base_url": server.base_url, "model": MODEL, "max_retries": 2, "tool_timeout": 30.0}
-    values.update(changes)
-    return Settings(**values)
+    """Like `local_settings`, but the SDK retries twice (unless `changes` say otherwise)."""
+    return local_settings(server, **{"max_retries": 2, **changes})
 
 
 @pytest.fixture
@@ -102,18 +99,5 @@ def panel_session(claude_server: LocalServer) -> Session:
 
 @pytest.fixture
 def panel(panel_session: Session) -> Iterator[Any]:
-    from claude_magic.panel import ChatPanel
-
-    chat = ChatPanel(panel_session)
-    assert chat.wait(LIMIT)
-    yield chat
-    chat.close()
-
-
-def wait_until(condition: Callable[[], object], what: str, limit: float = LIMIT) -> None:
-    """Poll `condition` until true (fails after `limit` seconds: a hang, not a slow run)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.01)
+    with open_panel(panel_session) as chat:
+        yield chat

@@ -16,7 +16,8 @@ from typing import Any
 from claude_magic.results import TurnResult
 from claude_magic.testing import LocalServer, Reply, text, tool_use
 
-from .conftest import LIMIT, run_cell
+from ..helpers import LIMIT
+from .conftest import run_cell
 
 __all__ = ["Seen", "Place", "CellPlace", "ToolLoopPlace", "PanelPlace", "TOOL_RESULT"]
 

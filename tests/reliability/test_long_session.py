@@ -27,7 +27,8 @@ from claude_magic.session import Session
 from claude_magic.testing import LocalServer
 from claude_magic.views.live import LiveView
 
-from .conftest import SDK_LOGGERS, open_widgets, panel_settings, wait_until
+from ..helpers import wait_until
+from .conftest import SDK_LOGGERS, open_widgets, panel_settings
 
 TURNS = 500
 WARM_UP = 10                  # turns before the baseline (imports, caches, first connections)

@@ -27,7 +27,8 @@ from claude_magic.testing import ApiError, LocalServer, Malformed, MidStreamErro
 from claude_magic.tools import ToolContext, default_toolbox
 
 from ..conftest import CANARY_KEY
-from .conftest import LIMIT, SDK_LOGGERS, open_widgets, panel_settings, run_cell, widget_state
+from ..helpers import LIMIT
+from .conftest import SDK_LOGGERS, open_widgets, panel_settings, run_cell, widget_state
 
 ECHO = f"invalid x-api-key: {CANARY_KEY}"
 LONG = "A partial answer that will be cut. " * 5

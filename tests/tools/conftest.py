@@ -16,7 +16,7 @@ from claude_magic.settings import Settings, TurnOptions
 from claude_magic.testing import LocalServer, Reply
 from claude_magic.tools import Toolbox, ToolContext
 
-MODEL = "claude-sonnet-5-5"
+from ..helpers import local_settings, scratch_namespace
 
 
 @dataclass
@@ -79,8 +79,7 @@ def toolbox() -> Toolbox:
 
 @pytest.fixture
 def driver(claude_server: LocalServer, toolbox: Toolbox) -> Driver:
-    settings = Settings(base_url=claude_server.base_url, model=MODEL, max_retries=0, tool_timeout=30.0)
-    return Driver(claude_server, toolbox, settings)
+    return Driver(claude_server, toolbox, local_settings(claude_server))
 
 
 @pytest.fixture(scope="session")
@@ -95,11 +94,9 @@ def ipython() -> Any:
 
 @pytest.fixture
 def user_ns(ipython: Any) -> Iterator[dict[str, Any]]:
-    """The shell's user namespace; names a test adds are removed afterwards."""
-    before = set(ipython.user_ns)
-    yield ipython.user_ns
-    for name in set(ipython.user_ns) - before:
-        del ipython.user_ns[name]
+    """The shell's user namespace; names a test adds are removed afterwards (and open figures closed)."""
+    with scratch_namespace(ipython) as namespace:
+        yield namespace
     plt = __import__("sys").modules.get("matplotlib.pyplot")
     if plt is not None:
         plt.close("all")

@@ -1,0 +1,59 @@
+"""Helpers several suites share: settings for a session on the local server, a chat panel on a session, a wait that
+gives up after LIMIT seconds, and a scratch IPython namespace."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from claude_magic.session import Session
+from claude_magic.settings import Settings
+from claude_magic.testing import LocalServer
+
+if TYPE_CHECKING:
+    from claude_magic.panel import ChatPanel
+
+MODEL = "claude-sonnet-5-5"
+LIMIT = 30.0            # seconds: a safety net for waits (a hang fails), never a timing assertion
+
+
+def local_settings(server: LocalServer, **changes: Any) -> Settings:
+    """Settings whose requests go to `server`: no SDK retries and 30 s per tool call, unless `changes` say otherwise."""
+    values: dict[str, Any] = {"base_url": server.base_url, "model": MODEL, "max_retries": 0, "tool_timeout": 30.0}
+    values.update(changes)
+    return Settings(**values)
+
+
+@contextmanager
+def open_panel(session: Session) -> Iterator[ChatPanel]:
+    """A chat panel on `session`, ready for input; closed afterwards."""
+    from claude_magic.panel import ChatPanel  # imports ipywidgets: only where a test opens a panel
+
+    chat = ChatPanel(session)
+    try:
+        assert chat.wait(LIMIT)
+        yield chat
+    finally:
+        chat.close()
+
+
+def wait_until(condition: Callable[[], object], what: str, limit: float = LIMIT) -> None:
+    """Poll `condition` until true (fails after `limit` seconds: a hang, not a slow run)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+@contextmanager
+def scratch_namespace(shell: Any) -> Iterator[dict[str, Any]]:
+    """The shell's user namespace; names added meanwhile are removed afterwards."""
+    before = set(shell.user_ns)
+    try:
+        yield shell.user_ns
+    finally:
+        for name in set(shell.user_ns) - before:
+            del shell.user_ns[name]
