@@ -80,6 +80,25 @@ class NotebookPage:
     def __init__(self, page: Any, name: str) -> None:
         self.page = page
         self.name = name
+        self.kernel_socket: Any = None     # the page's websocket to the kernel, once `watch_kernel_socket` saw it
+
+    def watch_kernel_socket(self) -> None:
+        """From now on, keep hold of the websocket the page opens to its kernel (call before opening the notebook)."""
+        def opened(socket: Any) -> None:
+            if "/channels" in socket.url:
+                self.kernel_socket = socket
+
+        self.page.on("websocket", opened)
+
+    @contextmanager
+    def expect_sent(self, fragment: str, timeout: float = 60_000) -> Iterator[None]:
+        """Around an action: wait until the page has sent the kernel a message containing `fragment`. The kernel
+        handles one connection's messages in order, so it sees that one before anything the page sends later."""
+        def carries(payload: str | bytes) -> bool:
+            return fragment in (payload if isinstance(payload, str) else payload.decode("utf-8", "replace"))
+
+        with self.kernel_socket.expect_event("framesent", predicate=carries, timeout=timeout):
+            yield
 
     def wait_kernel_idle(self) -> None:
         self.page.wait_for_function("document.body.innerText.includes('| Idle')", timeout=60_000)
@@ -129,9 +148,10 @@ def open_notebook(browser: Any, lab: Lab, name: str, cells: list[str]) -> Notebo
     """Write the notebook, open it in a new page and wait for its kernel."""
     write_notebook(lab.root / name, cells)
     page = browser.new_page(viewport={"width": 1200, "height": 1000})
+    notebook = NotebookPage(page, name)
+    notebook.watch_kernel_socket()
     page.goto(lab.url(name))
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    notebook = NotebookPage(page, name)
     notebook.wait_kernel_idle()
     notebook.dismiss_news()
     return notebook

@@ -9,6 +9,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 
 from claude_magic.testing import LocalServer, Reply, text, thinking, tool_use
 
@@ -61,22 +62,51 @@ def roles(body: dict[str, Any]) -> list[str]:
     return [message["role"] for message in body["messages"]]
 
 
+def value_update(message: str) -> str:
+    """How a widget update that sets the value to `message` reads on the wire."""
+    return '"value":' + json.dumps(message, ensure_ascii=False)
+
+
+def type_message(notebook: NotebookPage, message: str) -> None:
+    """Type into the panel's input; return once the widget has sent the kernel the whole text. (ipywidgets holds
+    back value updates while an earlier one is unanswered, and a Send click goes out at once: it could overtake them.)"""
+    with notebook.expect_sent(value_update(message)):
+        notebook.page.click(INPUT)
+        notebook.page.keyboard.type(message)
+
+
+def send_message(notebook: NotebookPage, message: str) -> None:
+    """Put `message` in the panel's input and, once the kernel has it (see `type_message`), press Send."""
+    with notebook.expect_sent(value_update(message)):
+        notebook.page.fill(INPUT, message)
+    notebook.page.click(".claude-magic-send")
+
+
+def seen_when(notebook: NotebookPage, text: str) -> dict[str, Any]:
+    """The message list's text and whether Send is disabled, both read at the first moment the list shows `text`
+    (one look inside the page: the stream cannot move on between the two)."""
+    return notebook.page.wait_for_function(
+        """([messages, send, text]) => {
+             const list = document.querySelector(messages);
+             if (list === null || !list.innerText.includes(text)) { return false; }
+             return {shown: list.innerText, sendDisabled: document.querySelector(send).disabled};
+           }""", arg=[MESSAGES, "button.claude-magic-send", text], timeout=60_000).json_value()
+
+
 def test_typing_and_send_stream_the_answer_then_shift_enter_sends(notebook: NotebookPage, server: LocalServer) -> None:
     page = notebook.page
     server.queue(Reply(thinking("The user greets me."), text("Hello from **Claude**. " + WORDS), delay=0.02, chunk=12))
-    page.click(INPUT)
-    page.keyboard.type("Hello there")
+    type_message(notebook, "Hello there")
     page.click(".claude-magic-send")
-    notebook.wait_for_text(MESSAGES, "word10")
-    shown = notebook.text(MESSAGES)
-    assert "word299" not in shown                    # caught mid-stream: the answer arrives piece by piece
-    assert page.locator("button.claude-magic-send").is_disabled()
+    streaming = seen_when(notebook, "word10")
+    assert "word299" not in streaming["shown"]      # caught mid-stream: the answer arrives piece by piece
+    assert streaming["sendDisabled"]
     notebook.shot("1-streaming")
     notebook.wait_for_text(MESSAGES, "word299")
     notebook.wait_for_text(".claude-magic-panel", "end_turn")       # the footer: the turn is finished
     notebook.wait_turn_done()
-    assert page.input_value(INPUT) == ""
-    assert "Hello there" in notebook.text(MESSAGES)
+    expect(page.locator(INPUT)).to_have_value("", timeout=60_000)
+    expect(page.locator(MESSAGES)).to_contain_text("Hello there", timeout=60_000)
 
     server.queue(Reply(text("Second answer, sent with Shift+Enter.")))
     page.click(INPUT)
@@ -87,7 +117,7 @@ def test_typing_and_send_stream_the_answer_then_shift_enter_sends(notebook: Note
     notebook.wait_for_text(MESSAGES, "Second answer, sent with Shift+Enter.")
     notebook.wait_turn_done()
     notebook.shot("2-answered")
-    assert page.input_value(INPUT) == ""
+    expect(page.locator(INPUT)).to_have_value("", timeout=60_000)
     sent = server.message_requests[-1]
     assert roles(sent) == ["user", "assistant", "user"]
     assert sent["messages"][-1]["content"][-1]["text"] == "line one\nline two"
@@ -103,8 +133,7 @@ def test_typing_and_send_stream_the_answer_then_shift_enter_sends(notebook: Note
 def test_stop_during_a_slow_stream_keeps_the_partial_answer(notebook: NotebookPage, server: LocalServer) -> None:
     page = notebook.page
     server.queue(Reply(text(WORDS), delay=0.05, chunk=6))
-    page.fill(INPUT, "Count slowly")
-    page.click(".claude-magic-send")
+    send_message(notebook, "Count slowly")
     notebook.wait_for_text(MESSAGES, "word5")
     page.click("button.claude-magic-stop")
     notebook.wait_for_text(STATUS, "Stopped")
@@ -114,8 +143,7 @@ def test_stop_during_a_slow_stream_keeps_the_partial_answer(notebook: NotebookPa
     notebook.wait_turn_done()
 
     server.queue(Reply(text("Still here after the stop.")))
-    page.fill(INPUT, "Are you there?")
-    page.click(".claude-magic-send")
+    send_message(notebook, "Are you there?")
     notebook.wait_for_text(MESSAGES, "Still here after the stop.")
     history = server.message_requests[-1]["messages"]
     assert roles(server.message_requests[-1]) == ["user", "assistant", "user"]
@@ -123,10 +151,8 @@ def test_stop_during_a_slow_stream_keeps_the_partial_answer(notebook: NotebookPa
 
 
 def test_a_cell_turn_appears_in_the_panel_and_shares_its_history(notebook: NotebookPage, server: LocalServer) -> None:
-    page = notebook.page
     server.queue(Reply(text("Panel answer.")))
-    page.fill(INPUT, "First, from the panel")
-    page.click(".claude-magic-send")
+    send_message(notebook, "First, from the panel")
     notebook.wait_for_text(MESSAGES, "Panel answer.")
     notebook.wait_turn_done()
 
@@ -148,8 +174,7 @@ def test_allow_on_a_consent_request_runs_the_tool_on_the_main_thread(notebook: N
     code = "import threading\nthreading.current_thread().name"
     server.queue(Reply(text("Let me check."), tool_use("run_python", {"code": code})),
                  Reply(text("It ran on the kernel's main thread.")))
-    page.fill(INPUT, "Which thread runs your code?")
-    page.click(".claude-magic-send")
+    send_message(notebook, "Which thread runs your code?")
     page.wait_for_selector(".claude-magic-allow", state="visible", timeout=60_000)
     assert "Claude wants to run run_python" in notebook.text(".claude-magic-consent")
     assert "threading.current_thread().name" in notebook.text(".claude-magic-consent")
@@ -169,8 +194,7 @@ def test_the_saved_notebook_shows_the_chat_without_the_panel(notebook: NotebookP
                                                              lab: Lab, browser: Any) -> None:
     page = notebook.page
     server.queue(Reply(text("An answer worth *keeping*.")))
-    page.fill(INPUT, "Say something to save")
-    page.click(".claude-magic-send")
+    send_message(notebook, "Say something to save")
     notebook.wait_for_text(MESSAGES, "An answer worth keeping.")
     notebook.wait_turn_done()
     hidden = page.locator(".claude-magic-chat-transcript")
