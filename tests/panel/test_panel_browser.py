@@ -232,3 +232,22 @@ def _shut_down_kernels(lab: Lab) -> None:
         with urllib.request.urlopen(request):  # noqa: S310 - the local Jupyter server
             pass
 
+
+
+def test_send_clicked_right_after_typing_while_the_kernel_is_busy_sends_the_whole_text(
+        notebook: NotebookPage, server: LocalServer) -> None:
+    """A cell keeps the kernel busy: ipywidgets holds the textarea's updates back and a Button click would go out
+    at once, overtaking them (the kernel would send 'H'). Send travels with the text instead, as Shift+Enter does."""
+    page = notebook.page
+    server.queue(Reply(text(WORDS), delay=0.03, chunk=6), Reply(text("Got the whole message.")))
+    notebook.run_cell(1)                                            # the %%claude cell: busy for a few seconds
+    notebook.wait_for_text(".jp-Notebook-cell:nth-child(2) .jp-OutputArea", "word3")
+    page.click(INPUT)
+    page.keyboard.type("Hello there, whole message")
+    page.click(".claude-magic-send")                                # no waiting for the kernel to see the text
+    notebook.wait_for_text(MESSAGES, "Got the whole message.", timeout=120_000)
+    notebook.wait_turn_done()
+    expect(page.locator(INPUT)).to_have_value("", timeout=60_000)
+    sent = server.message_requests[-1]
+    assert sent["messages"][-1]["content"][-1]["text"] == "Hello there, whole message"
+    assert len(server.message_requests) == 2                        # the cell's turn, then exactly one from the panel
