@@ -27,6 +27,26 @@ ANSWER = (
 )
 CELL = ".jp-Notebook .jp-Cell"
 OUTPUT = ".jp-OutputArea-output"
+# The running cell as one snapshot; `open` clicks the thinking header (as a user would) when it is there.
+LOOK = """(cell, open) => {
+  const prompt = cell.querySelector('.jp-InputPrompt');
+  const contents = [...cell.querySelectorAll('.jp-OutputArea-output .widget-htmlmath-content')];
+  const output = cell.querySelector('.jp-OutputArea-output');
+  const header = cell.querySelector('.jupyter-widget-Collapse-header');
+  const body = cell.querySelector('.jupyter-widget-Collapse-contents');
+  const running = prompt !== null && prompt.innerText.includes('[*]');
+  const clicked = Boolean(open && header && running);
+  if (clicked) { header.click(); }
+  return {
+    running,
+    widgets: contents.length,
+    length: contents.reduce((total, element) => total + element.innerText.length, 0),
+    fortyTwo: output !== null && output.innerText.includes('forty-two'),
+    header: header !== null, clicked,
+    open: body !== null && !body.classList.contains('lm-mod-hidden'),
+    bodyLength: body === null ? 0 : body.innerText.length,
+  };
+}"""
 
 
 def notebook(lab: Lab, name: str = "t.ipynb") -> None:
@@ -93,24 +113,22 @@ def test_live_then_saved_output_in_jupyterlab(lab: Lab, page: Any, claude_server
     thinking_open_samples: list[tuple[bool, int]] = []
     clicked = shot = False
     deadline = time.monotonic() + 120
-    while "[*]" in second.locator(".jp-InputPrompt").inner_text() or not running_lengths:
+    while True:
         assert time.monotonic() < deadline, "the cell did not finish"
-        running = "[*]" in second.locator(".jp-InputPrompt").inner_text()
-        contents = second.locator(f"{OUTPUT} .widget-htmlmath-content")
-        if running and contents.count():
-            running_lengths.append(sum(len(contents.nth(i).inner_text()) for i in range(contents.count())))
-            if "forty-two" in second.locator(OUTPUT).first.inner_text() and not shot:
+        # One look inside the page per sample: the turn can end (and its widgets be replaced) at any moment,
+        # so nothing is read from an element found in an earlier call.
+        state = second.evaluate(LOOK, not clicked)
+        if not state["running"] and running_lengths:
+            break
+        if state["running"] and state["widgets"]:
+            running_lengths.append(state["length"])
+            if state["fortyTwo"] and not shot:
                 shot = True
                 page.screenshot(path=str(ARTIFACTS / "jupyterlab_live.png"))
-        header = second.locator(".jupyter-widget-Collapse-header")
-        if running and header.count():
-            body = second.locator(".jupyter-widget-Collapse-contents").first
-            if not clicked:
-                header.first.click()                   # the user opens the thinking section mid-stream
-                clicked = True
-            else:
-                hidden = "lm-mod-hidden" in (body.get_attribute("class") or "")
-                thinking_open_samples.append((not hidden, len(body.inner_text())))
+        if state["clicked"]:
+            clicked = True                                 # the user opened the thinking section mid-stream
+        elif clicked and state["running"] and state["header"]:
+            thinking_open_samples.append((state["open"], state["bodyLength"]))
         time.sleep(0.25)
 
     # The output grew while the cell was still running.
