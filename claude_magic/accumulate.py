@@ -11,7 +11,6 @@ joined once, a tool input is parsed once when its block ends, and the SDK `Messa
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
 __all__ = ["MessageAccumulator", "ToolInputError", "block_to_param"]
@@ -31,8 +30,8 @@ def block_to_param(block: Any) -> dict[str, Any]:
 # Usage fields a `message_delta` overrides when it has them (the SDK helper's list).
 _CUMULATIVE = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "server_tool_use",
                "output_tokens_details")
-# The field each fragment type grows.
-_GROWS = {"text_delta": ("text", "text"), "thinking_delta": ("thinking", "thinking")}
+# The field each text fragment type grows (the fragment carries it under the same name).
+_GROWS = {"text_delta": "text", "thinking_delta": "thinking"}
 
 
 class _Block:
@@ -47,34 +46,40 @@ class _Block:
         self.json: list[str] = []        # a tool call's input, as streamed
         self.finished = False
 
+    def _joined(self) -> str:
+        """The text field so far: the start form's text and the fragments, joined once."""
+        if len(self.pieces) > 1:
+            self.pieces = ["".join(self.pieces)]
+        return self.data.get(self.field, "") + (self.pieces[0] if self.pieces else "")
+
+    def _input(self, partial: bool) -> Any:
+        """The tool input parsed by jiter, the SDK's own JSON parser (`partial`: as far as it is valid)."""
+        from jiter import from_json
+
+        return from_json("".join(self.json).encode(), partial_mode=partial)
+
     def param(self) -> dict[str, Any]:
         """The block so far; a tool input still streaming is parsed as far as it is valid JSON."""
         data = dict(self.data)
         if self.pieces:
-            joined = "".join(self.pieces)
-            self.pieces = [joined]
-            data[self.field] = data.get(self.field, "") + joined
+            data[self.field] = self._joined()
         if self.json:
-            from jiter import from_json  # the SDK's own partial-JSON parser (its dependency)
-
             with contextlib.suppress(ValueError):
-                data["input"] = from_json("".join(self.json).encode(), partial_mode=True)
+                data["input"] = self._input(partial=True)
         return data
 
     def finish(self) -> dict[str, Any]:
         """Join the fragments and parse the input: the complete block."""
         if self.pieces:
-            self.data[self.field] = self.data.get(self.field, "") + "".join(self.pieces)
+            self.data[self.field] = self._joined()
             self.pieces = []
-        if self.json:
-            raw = "".join(self.json)
-            self.json = []
-            if raw.strip():
-                try:
-                    self.data["input"] = json.loads(raw)
-                except ValueError as error:
-                    raise ToolInputError(f"Unable to parse tool parameter JSON from model: {error}. "
-                                         "Please retry your request or adjust your prompt.") from None
+        if self.json and "".join(self.json).strip():
+            try:
+                self.data["input"] = self._input(partial=False)
+            except ValueError as error:
+                raise ToolInputError(f"Unable to parse tool parameter JSON from model: {error}. "
+                                     "Please retry your request or adjust your prompt.") from None
+        self.json = []
         self.finished = True
         return self.data
 
@@ -120,7 +125,7 @@ class MessageAccumulator:
             for name in ("content", "encrypted_content"):
                 block.data[name] = getattr(delta, name, None)
         elif kind in _GROWS:
-            self.add_text(index, _GROWS[kind][0], getattr(delta, _GROWS[kind][1]))
+            self.add_text(index, _GROWS[kind], getattr(delta, _GROWS[kind]))
 
     def add_text(self, index: int, field: str, text: str) -> None:
         """A text or thinking fragment."""

@@ -68,8 +68,10 @@ class Transcript:
     def apply(self, event: Event) -> Part | None:
         """Fold one event in; returns the part it changed (None for turn-level events)."""
         if event.__class__ in _DELTA_TEXT:
-            self.append(event)
-            return self._by_index.get((event.step, event.index))  # type: ignore[union-attr]
+            part = self._by_index.get((event.step, event.index))  # type: ignore[union-attr]
+            if part is not None:
+                self._grow(part, event)  # type: ignore[arg-type]
+            return part
         if isinstance(event, BlockStarted):
             part = Part(kind=_kind(event.block_type), block=dict(event.block))
             if part.kind == "tool":
@@ -120,8 +122,9 @@ class Transcript:
     def append(self, event: TextDelta | ThinkingDelta | ToolInputDelta) -> int:
         """Fold one streamed fragment in (the hot path: a lookup and a list append); returns its length."""
         part = self._by_index.get((event.step, event.index))
-        if part is None:
-            return 0
+        return 0 if part is None else self._grow(part, event)
+
+    def _grow(self, part: Part, event: TextDelta | ThinkingDelta | ToolInputDelta) -> int:
         if self.first_token_at is None:
             self.first_token_at = time.perf_counter()
         text = _DELTA_TEXT[event.__class__](event)
