@@ -38,3 +38,11 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     if report.when == "call" and any(CANARY_KEY in text for text in captured):
         report.outcome = "failed"
         report.longrepr = "the API key appeared in this test's captured output or logs"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that drive JupyterLab in Chromium (tests/browser/, files named *browser*) as `browser`."""
+    for item in items:
+        path = item.path
+        if path.parent.name == "browser" or "browser" in path.stem:
+            item.add_marker(pytest.mark.browser)
