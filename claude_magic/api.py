@@ -10,7 +10,7 @@ from .results import TurnResult
 from .session import get_session
 from .settings import Settings, TurnOptions
 
-__all__ = ["ask", "turn_settings", "raise_for_result"]
+__all__ = ["ask", "turn_settings", "raise_for_result", "check_output"]
 
 
 def turn_settings(base: Settings, *, model: str | None = None, system: str | None = None,
@@ -82,14 +82,37 @@ def _configured_session() -> Any:
 
 
 def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, raise_errors: bool = True,
-        **options: Any) -> TurnResult:
-    """Ask Claude in the kernel's conversation; streams into the notebook/terminal when there is one."""
+        output: Any = None, **options: Any) -> TurnResult:
+    """Ask Claude in the kernel's conversation; streams into the notebook/terminal when there is one.
+
+    `output` (a pydantic model, dataclass, TypedDict or JSON-schema dict) asks for a structured answer,
+    validated into `result.output`.
+    """
     session = _configured_session()
     settings, turn_options = turn_settings(session.settings, **options)
+    spec = None
+    if output is not None:
+        from .structured import output_spec
+
+        spec = output_spec(output)
+        settings = settings.with_options(output_format=spec.format)
     view = None
     if display is not False:
         view = _view()
     result = session.ask(prompt, settings=settings, options=turn_options, emit=view)
     if raise_errors:
         raise_for_result(result)
+    if spec is not None:
+        check_output(result, spec, raise_errors=raise_errors)
     return result
+
+
+def check_output(result: TurnResult, spec: Any, *, raise_errors: bool = True) -> None:
+    """Validate a structured answer into `result.output`; a misfit raises one line (the turn and its text stay)."""
+    from .structured import StructuredOutputError, apply_output
+
+    apply_output(result, spec)
+    if result.output_error and raise_errors:
+        error = StructuredOutputError(result.output_error)
+        error.result = result  # type: ignore[attr-defined]
+        raise error

@@ -54,6 +54,8 @@ class ClaudeMagic(Magics):
     tool_policies = Dict(help="Consent per tool: 'ask', 'allow' or 'deny', e.g. {'run_python': 'allow'}; "
                          "'*' sets every tool not named.").tag(config=True)
     disabled_tools = List(Unicode(), help="Tools never offered to Claude, e.g. ['run_python'].").tag(config=True)
+    map_confirm_above = Float(1.0, allow_none=True, help="`claude_magic.map` asks before a run whose estimated "
+                              "cost (USD) is above this; None never asks.").tag(config=True)
     prices = Dict(help="Price overrides, USD per million tokens: {'claude-opus-5-5': [4, 20]} "
                   "(model id prefix: [input, output]).").tag(config=True)
 
@@ -151,6 +153,10 @@ class ClaudeMagic(Magics):
     @argument("--code", action="store_true", help="Same as `-f code`.")
     @argument("--no-cache", action="store_true", help="No prompt-cache breakpoint for this cell.")
     @argument("--cache-ttl", choices=["5m", "1h"], help="Prompt-cache lifetime for this cell.")
+    @argument("--schema", metavar="NAME", help="Answer as JSON fitting this schema (a pydantic model, dataclass, "
+              "TypedDict or JSON-schema dict in the namespace); the validated object is the result's `output`.")
+    @argument("-o", "--out", metavar="VAR", help="Store the answer in VAR: the validated object with --schema, "
+              "else the text.")
     @cell_magic("claude")
     def claude_cell(self, line: str, cell: str) -> None:
         """Send the cell to Claude with the conversation so far; the answer streams below.
@@ -188,12 +194,40 @@ class ClaudeMagic(Magics):
 
             system = f"{settings.system}\n\n{CODE_SYSTEM_PROMPT}" if settings.system else CODE_SYSTEM_PROMPT
             settings = settings.with_options(system=system)
+        spec = self._schema(arguments.schema) if arguments.schema else None
+        if spec is not None:
+            settings = settings.with_options(output_format=spec.format)
+        if arguments.out is not None and not arguments.out.isidentifier():
+            raise UsageError(f"--out takes a variable name, not {arguments.out!r}")
         prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget)
         view = self._view()
         result = session.ask(prompt, settings=settings, options=options, emit=view)
         raise_for_result(result)
+        if spec is not None:
+            from .api import check_output
+
+            check_output(result, spec)
+        if arguments.out is not None:
+            self.shell.user_ns[arguments.out] = result.output if spec is not None else result.text
         if code:
             self._insert_code(result.text, options.cell_id, cell)
+
+    def _schema(self, name: str) -> Any:
+        """`--schema NAME`: the named (dotted) value from the namespace as an `OutputSpec`."""
+        from .structured import output_spec
+
+        head, *rest = name.split(".")
+        if head not in self.shell.user_ns:
+            raise UsageError(f"--schema: no variable named {head!r} in the namespace (define the model first)")
+        value = self.shell.user_ns[head]
+        for part in rest:
+            if not hasattr(value, part):
+                raise UsageError(f"--schema: {name!r} has no attribute {part!r}")
+            value = getattr(value, part)
+        try:
+            return output_spec(value)
+        except ConfigurationError as error:
+            raise UsageError(f"--schema {name}: {error}") from None
 
     def _insert_code(self, answer: str, cell_id: str | None, cell: str) -> None:
         """Put the answer's code in a new cell below (once per cell; re-runs show it instead)."""
@@ -258,10 +292,12 @@ def _cell_id(shell: Any) -> str | None:
 
 
 def _show_text(text: str) -> None:
-    """Show command output as Markdown in a notebook, as plain text in a terminal."""
+    """Show command output as Markdown in a notebook (with HTML, so a money `$` is never math), as text in a terminal."""
     from IPython.display import display
 
-    display({"text/markdown": text, "text/plain": text}, raw=True)
+    from .views.render import markdown_bundle
+
+    display(markdown_bundle(text), raw=True)
 
 
 def cell_magic_help() -> str:

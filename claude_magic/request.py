@@ -49,6 +49,8 @@ def build_params(messages: list[dict[str, Any]], settings: Settings,
         if settings.effort not in EFFORT_LEVELS:
             raise ConfigurationError(f"effort must be one of {', '.join(EFFORT_LEVELS)}, not {settings.effort!r}")
         params["output_config"] = {"effort": settings.effort}
+    if settings.output_format is not None:
+        params["output_config"] = {**params.get("output_config", {}), "format": settings.output_format}
     if settings.cache:
         control: dict[str, Any] = {"type": "ephemeral"}
         if settings.cache_ttl == "1h":

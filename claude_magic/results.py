@@ -37,6 +37,8 @@ class TurnResult:
     duration: float = 0.0
     steps: int = 0
     retries: int = 0
+    output: Any = None                                            # the validated structured answer (`output=` / --schema)
+    output_error: str | None = None                               # why the answer did not fit the schema (one line)
 
     @property
     def text(self) -> str:

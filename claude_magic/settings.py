@@ -33,6 +33,7 @@ class Settings:
     context_window_check: bool = True          # refuse a turn that would overflow the context window
     aliases: dict[str, str] = field(default_factory=dict)
     extra_headers: dict[str, str] = field(default_factory=dict)
+    output_format: dict[str, Any] | None = None   # structured answers: `output_config.format` (claude_magic.structured)
 
     def with_options(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied."""

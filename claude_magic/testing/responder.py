@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .script import Reply, TextBlock, ThinkingBlock
+from .structured import structured_reply
 
 __all__ = ["echo_reply", "last_user_text"]
 
@@ -45,6 +46,9 @@ def _facts(body: dict[str, Any]) -> str:
 def echo_reply(body: dict[str, Any]) -> Reply:
     """A pleasant offline answer; adds a thinking block when the request enables thinking."""
     said = last_user_text(body)
+    structured = structured_reply(body, said)
+    if structured is not None:
+        return structured
     answer = (
         f"**Local test server** — you said: “{_preview(said)}”\n\n"
         f"No model was called: this answer comes from `claude_magic.testing` ({_facts(body)}). "

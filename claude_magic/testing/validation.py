@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .structured import check_output_config
+
 __all__ = ["RequestRejected", "validate_request"]
 
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
@@ -45,6 +47,9 @@ def validate_request(body: object, *, signature_ok: SignatureCheck, count_only: 
     _check_system(body.get("system"))
     _check_tools(body.get("tools"))
     _check_messages(body.get("messages"), signature_ok)
+    output_problem = check_output_config(body.get("output_config"))
+    if output_problem:
+        raise RequestRejected(output_problem)
 
 
 def _check_max_tokens(body: dict[str, Any]) -> None:
