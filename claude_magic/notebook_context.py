@@ -1,9 +1,10 @@
 """Remember the notebook's recent failed cells (`Err`) and build the `%claude fix` prompt from them.
 
 `ErrorTracker.register(shell)` hooks IPython's `post_run_cell` event. For each failed cell it keeps an
-`ErrorRecord`: the cell source, the exception's type and message and a plain-text traceback (IPython's
-own "Context" layout without colours, e.g. `Cell In[3], line 2`), never the exception object itself, so
-the failed frames and their locals can be freed. Only the last `limit` records are kept.
+`ErrorRecord`: the cell source, the exception's type and message and a plain-text traceback built from the
+exception's frames (`tracebacks.cell_traceback`: cell frames as `Cell In[3], line 2`, no IPython frames, no
+colours), never the exception object itself, so the failed frames and their locals can be freed. Only the
+last `limit` records are kept.
 
 Not recorded: silent cells (front-end internals), `%claude` / `%%claude` cells and claude-magic's own
 errors (so `%claude fix` never tries to fix a Claude cell), and `KeyboardInterrupt` / `SystemExit`,
@@ -18,16 +19,17 @@ from __future__ import annotations
 
 import contextlib
 import re
-import traceback as traceback_module
 import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ClaudeMagicError
+from .tracebacks import cell_traceback
 
 __all__ = [
-    "ErrorRecord", "ErrorList", "ErrorTracker", "NoErrorToFix", "tracker_for", "context_namespace", "fix_prompt",
+    "ErrorRecord", "ErrorList", "ErrorTracker", "NoErrorToFix", "tracker_for", "untrack", "context_namespace",
+    "fix_prompt",
 ]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -89,7 +91,6 @@ class ErrorTracker:
     def __init__(self, limit: int = 5) -> None:
         self._records: deque[ErrorRecord] = deque(maxlen=max(1, limit))
         self._shell: Any = None
-        self._formatter: Any = None
 
     @property
     def errors(self) -> list[ErrorRecord]:
@@ -121,8 +122,7 @@ class ErrorTracker:
         self._records.clear()
 
     def _post_run_cell(self, result: Any) -> None:
-        before_exec = result.error_before_exec
-        error = before_exec or result.error_in_exec
+        error = getattr(result, "error_before_exec", None) or getattr(result, "error_in_exec", None)
         info = getattr(result, "info", None)
         source = getattr(info, "raw_cell", "") or ""
         if (error is None or not isinstance(error, Exception) or isinstance(error, ClaudeMagicError)
@@ -131,27 +131,16 @@ class ErrorTracker:
         message = error.msg if isinstance(error, SyntaxError) and error.msg else str(error)
         self._records.append(ErrorRecord(
             source=source, error_type=_type_name(type(error)), message=" ".join(message.split())[:2000],
-            traceback=_middle_truncate(self._format(error, compiled=before_exec is None), _STORED_TRACEBACK,
-                                       "traceback"),
+            traceback=_middle_truncate(self._traceback(error), _STORED_TRACEBACK, "traceback"),
             execution_count=getattr(result, "execution_count", None), cell_id=getattr(info, "cell_id", None),
         ))
 
-    def _format(self, error: Exception, *, compiled: bool) -> str:
-        """IPython's plain-text traceback (only the error itself if the cell did not compile)."""
+    def _traceback(self, error: Exception) -> str:
+        """The plain traceback; a bug in building it must not break every failing cell."""
         try:
-            from IPython.core import ultratb
-
-            if not compiled and isinstance(error, SyntaxError):
-                lines = ultratb.SyntaxTB(color_scheme="NoColor").structured_traceback(type(error), error, None)
-            elif not compiled:
-                lines = traceback_module.format_exception_only(error)
-            else:
-                if self._formatter is None:
-                    self._formatter = ultratb.FormattedTB(mode="Context", color_scheme="NoColor", tb_offset=1)
-                lines = self._formatter.structured_traceback(type(error), error, error.__traceback__)
-            text = "\n".join(line.rstrip("\n") for line in lines)
-        except Exception:  # noqa: BLE001 - a formatter bug must not break every cell; fall back to Python's
-            text = "".join(traceback_module.format_exception(error))
+            text = cell_traceback(error, self._shell)
+        except Exception:  # noqa: BLE001 - fall back to the bare `Type: message`
+            text = f"{_type_name(type(error))}: {error}"
         return _ANSI.sub("", text).strip("\n")
 
 
@@ -165,6 +154,13 @@ def tracker_for(shell: Any) -> ErrorTracker:
         tracker = _trackers[shell] = ErrorTracker()
         tracker.register(shell)
     return tracker
+
+
+def untrack(shell: Any) -> None:
+    """Stop recording the shell's failures (`%unload_ext`); the records already made are kept."""
+    tracker = _trackers.get(shell)
+    if tracker is not None:
+        tracker.unregister()
 
 
 def context_namespace(shell: Any, tracker: ErrorTracker | None = None) -> dict[str, Any]:
