@@ -20,14 +20,20 @@ def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext claude_magic`: register the `%claude` / `%%claude` magics."""
     from .magics import ClaudeMagic
     from .notebook_context import tracker_for
+    from .running_cell import watch_cells
 
     ipython.register_magics(ClaudeMagic(ipython))
-    tracker_for(ipython)   # remembers failed cells for `%claude fix` and `$`Err[-1]``
+    tracker_for(ipython).register(ipython)   # remembers failed cells for `%claude fix` and `$`Err[-1]``
+    watch_cells(ipython)                     # the running cell's id, for re-runs that replace their turn
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """`%unload_ext claude_magic`: nothing to tear down beyond the registered magics."""
-    return None
+    """`%unload_ext claude_magic`: stop following the shell's cells (IPython keeps the magics registered)."""
+    from .notebook_context import untrack
+    from .running_cell import unwatch_cells
+
+    untrack(ipython)
+    unwatch_cells(ipython)
 
 
 def get_session() -> Session:

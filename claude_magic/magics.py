@@ -283,12 +283,10 @@ def _parse(method: Any, line: str) -> Any:
 
 
 def _cell_id(shell: Any) -> str | None:
-    """The notebook cell id of the running cell, when the front end sends it."""
-    try:
-        parent = shell.kernel.get_parent()  # type: ignore[union-attr]
-        return parent.get("metadata", {}).get("cellId")
-    except (AttributeError, TypeError):
-        return None
+    """The running notebook cell's id, as IPython reports it (see `running_cell`)."""
+    from .running_cell import running_cell_id
+
+    return running_cell_id(shell)
 
 
 def _show_text(text: str) -> None:

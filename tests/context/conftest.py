@@ -27,3 +27,17 @@ def tracker(ipython: Any) -> Iterator[ErrorTracker]:
     tracker.register(ipython)
     yield tracker
     tracker.unregister()
+
+
+@pytest.fixture
+def claude_shell(ipython_shell: Any, claude_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The shared shell with claude-magic loaded and a fresh session whose requests go to `claude_server`."""
+    from claude_magic import session as session_module
+
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", claude_server.base_url)
+    session_module._session = None
+    magic = ipython_shell.magics_manager.registry["ClaudeMagic"]
+    magic.max_retries = 0
+    yield ipython_shell
+    magic.max_retries = 2
+    session_module._session = None
