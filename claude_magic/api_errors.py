@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .accumulate import ToolInputError
+from .credentials import credential_error
 from .errors import ApiError, StreamCutOff
 from .secrets import redact
 
@@ -21,6 +22,9 @@ def translate_exception(exc: BaseException, *, model: str, base_url: str, retrie
     import anthropic
 
     after = _retries_text(retries)
+    credential = credential_error(exc)            # the SDK could not get a token (a refresh refused ...)
+    if credential is not None:
+        return credential
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         error_type = _error_type(exc)
@@ -64,7 +68,7 @@ def cut_off_error(retries: int = 0) -> StreamCutOff:
 def _status_message(status: int, error_type: str, detail: str, model: str, base_url: str, after: str) -> str:
     if status == 401:
         return (f"Authentication failed (401): the API key or token was rejected ({detail}). "
-                "Check ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN.")
+                "Check ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN (`%claude auth` shows which credential is used).")
     if status == 403:
         return (f"Permission denied (403): {detail}. Your key may not have access to this model or feature: "
                 "choose another model (-m) or check the key's workspace permissions.")

@@ -1,12 +1,23 @@
-"""Building (and caching) the SDK client from the environment."""
+"""Building (and caching) the SDK client, letting the SDK's own credential chain choose the credential."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import secrets
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from .errors import MissingCredentialError
+from .credentials import (
+    CREDENTIAL_ENVIRONMENT,
+    DEFAULT_BASE_URL,
+    CredentialInfo,
+    configuration_problem,
+    resolve_api_credential,
+)
+from .errors import ClaudeMagicError, ConfigurationError, MissingCredentialError
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -14,44 +25,100 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientFactory", "resolved_base_url", "retries_taken"]
 
+MAX_CLIENTS = 8       # distinct (credential, endpoint, retry policy) combinations kept at once
+
 
 def resolved_base_url(settings: Settings) -> str:
-    """Where requests go: the setting, then ANTHROPIC_BASE_URL, then the public API."""
-    return settings.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+    """Where requests go: the setting, ANTHROPIC_BASE_URL, the profile's `base_url`, then the public API."""
+    explicit = settings.base_url or os.environ.get("ANTHROPIC_BASE_URL")
+    if explicit:
+        return explicit
+    try:
+        info = resolve_api_credential(settings)
+    except ClaudeMagicError:
+        info = None
+    return (info.base_url if info is not None else None) or DEFAULT_BASE_URL
 
 
 class ClientFactory:
-    """One `anthropic.Anthropic` per (credential, endpoint, retry policy); never stores the key in text."""
+    """One `anthropic.Anthropic` per credential source, endpoint and retry policy, reused across turns.
+
+    The SDK resolves the credential (and refreshes a profile's token, writing it back); this factory only
+    notices when what the chain would pick changes, through a salted digest that holds no secret in text.
+    """
 
     def __init__(self) -> None:
-        self._clients: dict[tuple[Any, ...], anthropic.Anthropic] = {}
+        self._clients: OrderedDict[tuple[Any, ...], anthropic.Anthropic] = OrderedDict()
+        self._salt = secrets.token_bytes(16)
         self._lock = threading.Lock()
+        self.built = 0                        # clients built so far (a rebuild per turn would show here)
+
+    def __repr__(self) -> str:
+        return f"<ClientFactory {len(self._clients)} client{'s' if len(self._clients) != 1 else ''}>"
 
     def get(self, settings: Settings) -> anthropic.Anthropic:
-        """The client for these settings; raises `MissingCredentialError` when there is no key."""
-        api_key = os.environ.get("ANTHROPIC_API_KEY") or None
-        auth_token = None if api_key else (os.environ.get("ANTHROPIC_AUTH_TOKEN") or None)
-        if not api_key and not auth_token:
+        """The client for these settings; raises `MissingCredentialError` when the SDK's chain finds nothing."""
+        info = resolve_api_credential(settings)
+        if info is None:
             raise MissingCredentialError()
-        base_url = resolved_base_url(settings)
-        key = (hash(api_key), hash(auth_token), base_url, settings.max_retries, settings.timeout,
-               tuple(sorted(settings.extra_headers.items())))
+        key = self._key(settings, info)
         with self._lock:
             client = self._clients.get(key)
-            if client is None:
-                client = self._clients[key] = self._build(settings, api_key, auth_token, base_url)
+            if client is not None:
+                self._clients.move_to_end(key)
+                return client
+            client = self._build(settings)
+            self._clients[key] = client
+            self.built += 1
+            while len(self._clients) > MAX_CLIENTS:   # dropped, not closed: a running turn may still hold it
+                self._clients.popitem(last=False)
             return client
 
-    def _build(self, settings: Settings, api_key: str | None, auth_token: str | None,
-               base_url: str) -> anthropic.Anthropic:
+    def close(self) -> None:
+        """Close every client (and its token provider's connections)."""
+        with self._lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
+            client.close()
+
+    def _key(self, settings: Settings, info: CredentialInfo) -> tuple[Any, ...]:
+        """What makes a client different: a digest of the credential environment and headers, the endpoint."""
+        facts = {
+            "environment": [os.environ.get(name) for name in CREDENTIAL_ENVIRONMENT],
+            "headers": sorted(settings.extra_headers.items()),
+            "credential": [info.kind, info.source, info.detail, info.selected_by],
+            "profile": _file_stamp(info.config_path),
+        }
+        digest = hashlib.sha256(self._salt + json.dumps(facts, default=str).encode()).hexdigest()
+        return (digest, settings.base_url, settings.max_retries, settings.timeout)
+
+    @staticmethod
+    def _build(settings: Settings) -> anthropic.Anthropic:
         import anthropic
 
         from .stream import stop_gate
 
-        return anthropic.Anthropic(
-            api_key=api_key, auth_token=auth_token, base_url=base_url, max_retries=settings.max_retries,
-            timeout=settings.timeout, default_headers=settings.extra_headers or None, middleware=[stop_gate],
-        )
+        try:
+            # No credential arguments: the SDK's chain applies (key, token, profile, federation).
+            # base_url None lets it use ANTHROPIC_BASE_URL, then the profile's base_url.
+            return anthropic.Anthropic(
+                base_url=settings.base_url, max_retries=settings.max_retries, timeout=settings.timeout,
+                default_headers=settings.extra_headers or None, middleware=[stop_gate],
+            )
+        except anthropic.AnthropicError as error:
+            raise ConfigurationError(configuration_problem(error)) from None
+
+
+def _file_stamp(path: str | None) -> list[int] | None:
+    """When a profile's config file last changed (the SDK reads it once per client)."""
+    if path is None:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return [stat.st_mtime_ns, stat.st_size, stat.st_ino]
 
 
 def retries_taken(request: Any) -> int:

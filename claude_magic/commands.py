@@ -252,6 +252,15 @@ def tools(session: Session, arguments: list[str]) -> str:
     return describe_tools(session.toolbox, schemas="--brief" not in arguments)
 
 
+@command("auth", "auth                    where the API credential comes from, the Claude Code login, the engine used")
+def auth(session: Session, arguments: list[str]) -> str:
+    from .auth_report import auth_report
+
+    if arguments:
+        raise ClaudeMagicError("usage: %claude auth — it takes no arguments")
+    return auth_report(session.settings)
+
+
 @command("chat", "chat [NAME]             open the chat panel on the (named) conversation")
 def chat(session: Session, arguments: list[str]) -> Any:
     from .panel import chat as open_chat

@@ -25,13 +25,14 @@ class ConfigurationError(ClaudeMagicError):
 
 
 class MissingCredentialError(ConfigurationError):
-    """No API key or bearer token is configured."""
+    """The SDK's credential chain finds nothing (no key, token, profile or federation)."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            "No Anthropic credential: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN for a gateway's "
-            "bearer token), e.g. `%env ANTHROPIC_API_KEY=sk-ant-...`; to try it offline run "
-            "`python -m claude_magic.testing` and set ANTHROPIC_BASE_URL to the address it prints."
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or
+            "No Anthropic credential: set ANTHROPIC_API_KEY (`%env ANTHROPIC_API_KEY=sk-ant-...`; or "
+            "ANTHROPIC_AUTH_TOKEN, or an `anthropic` profile via ANTHROPIC_PROFILE), or use a Claude Code login "
+            '(`pip install "claude-magic[claude-code]"`, then `claude auth login`); `%claude auth` shows what '
+            "was found. Offline: `python -m claude_magic.testing` prints an ANTHROPIC_BASE_URL to use."
         )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from traitlets import Bool, CInt, Dict, Enum, Float, List, Unicode, Union, observe
+from traitlets import Bool, CInt, Dict, Enum, Float, List, TraitError, Unicode, Union, observe, validate
 
 from .errors import ConfigurationError
 from .models import DEFAULT_MODEL
@@ -58,6 +58,9 @@ class ClaudeMagic(Magics):
                               "cost (USD) is above this; None never asks.").tag(config=True)
     prices = Dict(help="Price overrides, USD per million tokens: {'claude-opus-5-5': [4, 20]} "
                   "(model id prefix: [input, output]).").tag(config=True)
+    headers = Dict(help="Extra HTTP headers sent with every API request, e.g. {'x-gateway-key': '...'}. "
+                   "Values are treated as secrets: never shown in outputs, history, exports or errors."
+                   ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._tool_config_pending = True
@@ -83,8 +86,34 @@ class ClaudeMagic(Magics):
             cache=self.cache, cache_ttl=self.cache_ttl, max_steps=self.max_steps,
             max_retries=self.max_retries, timeout=self.timeout, tool_timeout=self.tool_timeout,
             tool_result_budget=self.tool_result_budget, aliases=dict(self.aliases), rerun=self.rerun,
-            context_window_check=self.context_window_check,
+            context_window_check=self.context_window_check, extra_headers=self._checked_headers(),
         )
+
+    def _checked_headers(self) -> dict[str, str]:
+        """`headers` re-checked (the dict may have been changed in place), or a one-line UsageError."""
+        from .credentials import checked_headers
+
+        try:
+            return checked_headers(self.headers)
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
+
+    @validate("headers")
+    def _valid_headers(self, proposal: Any) -> dict[str, str]:
+        """Refuse a header that cannot be sent at assignment; its values become secrets."""
+        from .credentials import checked_headers
+
+        try:
+            return checked_headers(proposal["value"])
+        except ConfigurationError as error:
+            raise TraitError(str(error)) from None
+
+    @classmethod
+    def class_get_trait_help(cls, trait: Any, inst: Any = None, helptext: str | None = None) -> str:
+        """`%config ClaudeMagic` help, with header values (secrets) redacted from the current values."""
+        from .secrets import redact
+
+        return redact(super().class_get_trait_help(trait, inst, helptext))
 
     def _view(self) -> Any:
         """The view for the current front end, with this config's display choices."""

@@ -4,21 +4,60 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["CREDENTIAL_VARIABLES", "redact", "redact_content"]
+__all__ = ["CREDENTIAL_VARIABLES", "redact", "redact_content", "register_secret", "register_secrets"]
 
-CREDENTIAL_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+# Environment variables whose values are secrets (ANTHROPIC_IDENTITY_TOKEN: a federation JWT given literally).
+CREDENTIAL_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_IDENTITY_TOKEN")
+CUSTOM_HEADERS_VARIABLE = "ANTHROPIC_CUSTOM_HEADERS"   # "Name: value" lines the SDK adds to every request
 REDACTED = "[redacted]"
-# Anything shaped like an Anthropic key (API or admin, whole or cut short), configured here or not.
+MIN_SECRET_LENGTH = 8        # shorter values ("1", "true") would blank out ordinary words
+# Anything shaped like an Anthropic key or OAuth token (sk-ant-api03-, -admin01-, -oat01-, -ort01-), whole or cut short.
 _KEY_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9][A-Za-z0-9_-]{19,}")
+
+_registered: set[str] = set()
+_registered_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Treat `value` (a header value, an MCP server's token) as a secret for the rest of the process."""
+    register_secrets([value])
+
+
+def register_secrets(values: Iterable[str]) -> None:
+    """Treat each of `values` as a secret; "Bearer TOKEN" registers the token alone too."""
+    fresh: set[str] = set()
+    for value in values:
+        if isinstance(value, str):
+            fresh.update(part for part in (value, *value.split()) if len(part) >= MIN_SECRET_LENGTH)
+    with _registered_lock:
+        _registered.update(fresh)
+
+
+def _custom_header_values() -> Iterator[str]:
+    """The values in ANTHROPIC_CUSTOM_HEADERS, split the way the SDK splits them."""
+    for line in (os.environ.get(CUSTOM_HEADERS_VARIABLE) or "").split("\n"):
+        colon = line.find(":")
+        if colon >= 0:
+            yield line[colon + 1:].strip()
+
+
+def _secrets() -> list[str]:
+    """Every configured secret value, longest first (so a secret containing another is replaced whole)."""
+    with _registered_lock:
+        values = set(_registered)
+    values.update(os.environ.get(variable) or "" for variable in CREDENTIAL_VARIABLES)
+    values.update(_custom_header_values())
+    return sorted((value for value in values if len(value) >= MIN_SECRET_LENGTH), key=len, reverse=True)
 
 
 def redact(text: str) -> str:
-    """Replace the configured credential values, and anything shaped like an Anthropic key, in `text`."""
-    for variable in CREDENTIAL_VARIABLES:
-        secret = os.environ.get(variable)
-        if secret and len(secret) >= 8 and secret in text:
+    """Replace the configured secrets, and anything shaped like an Anthropic key or token, in `text`."""
+    for secret in _secrets():
+        if secret in text:
             text = text.replace(secret, REDACTED)
     if "sk-ant-" in text:
         text = _KEY_SHAPE.sub(REDACTED, text)

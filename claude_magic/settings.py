@@ -32,7 +32,7 @@ class Settings:
     rerun: str = "replace"                     # re-running a cell: "replace" its turn, or "append" a new one
     context_window_check: bool = True          # refuse a turn that would overflow the context window
     aliases: dict[str, str] = field(default_factory=dict)
-    extra_headers: dict[str, str] = field(default_factory=dict)
+    extra_headers: dict[str, str] = field(default_factory=dict, repr=False)   # values are secrets
     output_format: dict[str, Any] | None = None   # structured answers: `output_config.format` (claude_magic.structured)
 
     def with_options(self, **changes: Any) -> Settings:

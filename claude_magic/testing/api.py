@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .caching import estimate_tokens
 from .models import lookup_model, models_page
+from .oauth import TOKEN_PATH
 from .rendering import dumps, render
 from .replay import assemble_message, split_events
 from .script import ApiError, Drop, Item, Malformed, MidStreamError, Replay, Reply, Stall, status_for_error_type
@@ -71,6 +72,9 @@ def _auth_error(server: LocalServer, headers: dict[str, str]) -> Response | None
         key = authorization[7:].strip()
     if not key:
         return error_response(401, "authentication_error", "x-api-key header is required")
+    if server.oauth.recognizes(key):             # an access token our token endpoint issued
+        problem = server.oauth.bearer_problem(key, headers.get("anthropic-beta", ""))
+        return error_response(401, "authentication_error", problem) if problem else None
     if server.require_api_key is not None and key != server.require_api_key:
         return error_response(401, "authentication_error", "invalid x-api-key")
     return None
@@ -90,11 +94,13 @@ def handle(server: LocalServer, method: str, target: str, headers: dict[str, str
     """Record and answer one HTTP request."""
     body, parsed = _parse(raw)
     server._record(RecordedRequest(target, method, headers, body))
+    parts = urlsplit(target)
+    path = parts.path.rstrip("/")
+    if path == TOKEN_PATH:                      # OAuth clients authenticate with the grant itself
+        return server.oauth.token_endpoint(method, headers, raw)
     failure = _auth_error(server, headers)
     if failure is not None:
         return failure
-    parts = urlsplit(target)
-    path = parts.path.rstrip("/")
     if method == "POST" and path in (_MESSAGES, f"{_MESSAGES}/count_tokens"):
         limit = server.max_request_bytes
         if limit is not None and raw is not None and len(raw) > limit:

@@ -20,6 +20,7 @@ from .api import RecordedRequest
 from .caching import PromptCache
 from .handler import Handler
 from .models import default_models
+from .oauth import OAuthIssuer
 from .responder import echo_reply
 from .script import ApiError, Item, QueueItem, Replay, Reply
 from .signing import Signer
@@ -123,6 +124,7 @@ class LocalServer:
         self.models: dict[str, dict[str, Any]] = default_models()
         self.cache = PromptCache()
         self.signer = Signer()
+        self.oauth = OAuthIssuer()               # POST /v1/oauth/token and the bearer tokens it issued
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._queue: deque[QueueItem] = deque()
@@ -243,6 +245,7 @@ class LocalServer:
             self._rejections.clear()
             self.errors.clear()
         self.cache.clear()
+        self.oauth.clear()
 
     # --- used by the request handlers ----------------------------------------------------------
 
