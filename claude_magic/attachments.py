@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ClaudeMagicError
+from .typenames import type_name
 
 __all__ = [
     "attachment_blocks", "attachment_block", "sniff_media_type", "AttachmentError",
@@ -122,9 +123,7 @@ def _value_block(spec: str, value: Any) -> dict[str, Any]:
         return _data_block(spec, f"variable `{spec}`", bytes(value))
     if isinstance(value, os.PathLike):
         return _file_block(spec, Path(os.fspath(value)).expanduser())
-    kind = type(value)
-    kind_name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-    raise AttachmentError(f"unsupported attachment {spec} (type {kind_name}): {_UNSUPPORTED}")
+    raise AttachmentError(f"unsupported attachment {spec} (type {type_name(type(value))}): {_UNSUPPORTED}")
 
 
 def _as_figure(value: Any) -> Any:

@@ -10,6 +10,8 @@ import sys
 import types
 from typing import Any
 
+from ..typenames import type_name
+
 __all__ = ["list_variables_text", "inspect_text", "describe_dataframe_text", "resolve", "VariableNotFound"]
 
 _ALWAYS_HIDDEN = frozenset({"In", "Out", "get_ipython", "exit", "quit"})
@@ -32,11 +34,7 @@ def _short_repr(value: Any, width: int = 80) -> str:
 
 
 def _type_name(value: Any) -> str:
-    kind = type(value)
-    module = kind.__module__
-    if module == "builtins":
-        return kind.__qualname__
-    return f"{module.split('.')[0]}.{kind.__qualname__}"
+    return type_name(type(value))
 
 
 def _size(value: Any) -> str:
