@@ -32,6 +32,10 @@ class TurnRecord:
     status: str = "running"        # complete, interrupted, cut_off, error, running
     started_at: float = field(default_factory=time.time)
     duration: float = 0.0
+    engine: str = "api"            # which engine answered
+    credential: str = ""           # secret-free label of the credential used
+    session_id: str | None = None  # Claude Code engine: the CLI session holding this turn
+    resume_at: str | None = None   # Claude Code engine: uuid of the turn's last transcript entry
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

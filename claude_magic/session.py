@@ -6,11 +6,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .agent import Toolbox, run_turn
 from .cancellation import Cancellation
 from .client import ClientFactory
 from .context_window import ModelCatalog
 from .conversation import Conversation
+from .engines.base import Engine, Toolbox, TurnRequest
 from .errors import ClaudeMagicError, ConversationBusy
 from .events import Event, Notice, TurnFinished
 from .pricing import Price
@@ -18,7 +18,7 @@ from .results import TurnResult
 from .settings import Settings, TurnOptions
 from .usage import Usage
 
-__all__ = ["Session", "get_session"]
+__all__ = ["Session", "get_session", "unpriced"]
 
 
 class Session:
@@ -32,9 +32,11 @@ class Session:
         self.prices: dict[str, Price] = {}
         self.catalog = ModelCatalog()
         self.usage = Usage()
-        self.cost = 0.0
+        self.cost = 0.0                 # USD of the priced turns
+        self.unpriced_turns = 0         # turns that used tokens on a model without a price: `cost` is then partial
         self.last: TurnResult | None = None
         self.listeners: list[Callable[[TurnFinished], None]] = []  # told after every turn (chat panels); quick, no raising
+        self.engines: dict[str, Engine] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._state_lock = threading.Lock()
 
@@ -62,7 +64,7 @@ class Session:
         settings = settings or self.settings
         options = options or TurnOptions()
         content, text = _prompt_content(prompt)
-        client = self.clients.get(settings)
+        engine = self.engine(settings)
         conversation = Conversation("(new)") if options.new else self.conversation(options.conversation)
         lock = self.lock_for(conversation.name if not options.new else f"(new){id(conversation)}")
         acquired = lock.acquire(timeout=wait) if wait > 0 else lock.acquire(blocking=False)
@@ -74,12 +76,17 @@ class Session:
             saved, notice = self._replace_cell_turn(conversation, options, settings)
             if notice and emit is not None:
                 emit(Notice(notice))
-            result = run_turn(
-                client=client, conversation=conversation, prompt=content, prompt_text=text,
-                settings=settings, toolbox=self.toolbox, tool_names=options.tools,
-                emit=emit or _ignore, cancellation=cancellation, cell_id=options.cell_id,
-                prices=self.prices, catalog=self.catalog, tool_context=tool_context,
-            )
+            try:
+                result = engine.run_turn(TurnRequest(
+                    conversation=conversation, prompt=content, prompt_text=text, settings=settings,
+                    tool_names=options.tools, cell_id=options.cell_id, emit=emit or _ignore,
+                    cancellation=cancellation, tool_context=tool_context, prices=self.prices,
+                    catalog=self.catalog, toolbox=self.toolbox,
+                ))
+            except BaseException:
+                if saved is not None:
+                    conversation.restore(saved)  # no credential, a bad setting: the old turn stays
+                raise
             if saved is not None and not result.content and result.status != "complete":
                 conversation.restore(saved)      # the re-asked turn failed: keep the old one
         finally:
@@ -87,11 +94,31 @@ class Session:
         with self._state_lock:
             self.usage = self.usage + result.usage
             self.cost += result.cost or 0.0
+            if unpriced(result.cost, result.usage):
+                self.unpriced_turns += 1
             self.last = result
         for listener in list(self.listeners):
             listener(TurnFinished(result))
         return result
 
+
+    def engine(self, settings: Settings | None = None) -> Engine:
+        """The engine that answers with these settings (`ClaudeMagic.engine`; "auto" per `choose_engine`)."""
+        from .engines.selection import choose_engine
+
+        name = choose_engine(settings or self.settings)
+        with self._state_lock:
+            engine = self.engines.get(name)
+            if engine is None:
+                engine = self.engines[name] = _make_engine(name, self.clients)
+            return engine
+
+    def close(self) -> None:
+        """Stop every engine's processes and connections (kernel exit)."""
+        with self._state_lock:
+            engines, self.engines = list(self.engines.values()), {}
+        for engine in engines:
+            engine.close()
 
     @staticmethod
     def _replace_cell_turn(conversation: Conversation, options: TurnOptions,
@@ -109,6 +136,22 @@ class Session:
         notice += (f"; {later} later turn{'s' if later > 1 else ''} dropped — re-run those cells to ask "
                    "again." if later else ".")
         return saved, notice
+
+
+def _make_engine(name: str, clients: ClientFactory) -> Engine:
+    """A new engine by name (the Claude Code one is imported only when used)."""
+    if name == "claude-code":
+        from .engines.claude_code import ClaudeCodeEngine
+
+        return ClaudeCodeEngine()
+    from .engines.api import ApiEngine
+
+    return ApiEngine(clients)
+
+
+def unpriced(cost: float | None, usage: Usage) -> bool:
+    """Whether a turn's cost is unknown: it used tokens on a model without a price."""
+    return cost is None and bool(usage.total_input_tokens or usage.output_tokens)
 
 
 def _ignore(_event: Event) -> None:
@@ -140,4 +183,7 @@ def get_session() -> Session:
             from .tools import default_toolbox
 
             _session = Session(toolbox=default_toolbox())
+            import atexit
+
+            atexit.register(_session.close)
         return _session

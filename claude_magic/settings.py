@@ -34,6 +34,10 @@ class Settings:
     aliases: dict[str, str] = field(default_factory=dict)
     extra_headers: dict[str, str] = field(default_factory=dict, repr=False)   # values are secrets
     output_format: dict[str, Any] | None = None   # structured answers: `output_config.format` (claude_magic.structured)
+    engine: str = "auto"                       # "auto", "api" or "claude-code"
+    claude_code_tools: tuple[str, ...] = ()    # Claude Code's own tools to offer (Bash, Read, ...): none by default
+    claude_code_cli: str | None = None         # None: the CLI bundled with claude-agent-sdk
+    claude_code_env: dict[str, str] = field(default_factory=dict)   # extra CLI environment (values redacted)
 
     def with_options(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied."""

@@ -1,46 +1,29 @@
-"""The agent loop: stream a step, run requested tools, send results back, until Claude stops."""
+"""The Messages-API agent loop: stream a step, run requested tools, send results back, until Claude stops."""
 
 from __future__ import annotations
 
 import copy
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
-from .api_errors import cut_off_error, translate_exception
-from .cancellation import Cancellation
-from .client import resolved_base_url
-from .context_window import ContextOverflow, ModelCatalog, check_fits
-from .conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
-from .errors import TurnInterrupted
-from .events import Event, Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
-from .models import resolve_model
-from .pricing import Price, cost_of
-from .request import build_params
-from .results import TurnResult
-from .secrets import redact, redact_content
-from .settings import Settings
-from .stream import stream_step
+from ..api_errors import cut_off_error, translate_exception
+from ..cancellation import Cancellation
+from ..client import resolved_base_url
+from ..context_window import ContextOverflow, ModelCatalog, check_fits
+from ..conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
+from ..errors import TurnInterrupted
+from ..events import Event, Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
+from ..models import resolve_model
+from ..pricing import Price, cost_of
+from ..request import build_params
+from ..results import TurnResult
+from ..secrets import redact, redact_content
+from ..settings import Settings
+from ..stream import stream_step
+from .base import Toolbox
 
-__all__ = ["Toolbox", "run_turn"]
-
-
-class Toolbox(Protocol):
-    """What the loop needs from the tool registry."""
-
-    def definitions(self, names: tuple[str, ...] | None) -> list[dict[str, Any]]:
-        """Tool parameters for the API, in a stable order (`names` None: all, (): none)."""
-
-    def run(self, calls: list[dict[str, Any]], emit: Callable[[Event], None],
-            cancellation: Cancellation | None, context: Any = None,
-            settings: Settings | None = None) -> list[dict[str, Any]]:
-        """Run `tool_use` blocks; return one `tool_result` block per call, in call order.
-
-        `context` is whatever the front end passed as `tool_context` (consent UI, main-thread runner);
-        `settings` are the turn's (tool_timeout, tool_result_budget).
-        On Ctrl-C raise KeyboardInterrupt, optionally with `.results` {tool_use_id: tool_result} of the
-        calls that finished.
-        """
+__all__ = ["run_turn"]
 
 
 def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, Any]], prompt_text: str,
@@ -48,12 +31,13 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
              emit: Callable[[Event], None], cancellation: Cancellation | None = None,
              cell_id: str | None = None,
              prices: dict[str, Price] | None = None, tool_context: Any = None,
-             catalog: ModelCatalog | None = None) -> TurnResult:
+             catalog: ModelCatalog | None = None, credential: str = "") -> TurnResult:
     """Run one prompt to the end; the conversation is valid afterwards whatever happened."""
     model = resolve_model(settings.model, settings.aliases)
     prompt, prompt_text = redact_content(prompt), redact(prompt_text)   # an interpolated os.environ, a pasted key
-    record = TurnRecord(prompt=prompt_text, cell_id=cell_id, model=model)
-    result = TurnResult(turn_id=record.id, model=model, conversation=conversation.name)
+    record = TurnRecord(prompt=prompt_text, cell_id=cell_id, model=model, engine="api", credential=credential)
+    result = TurnResult(turn_id=record.id, model=model, conversation=conversation.name, engine="api",
+                        credential=credential)
     checkpoint = _checkpoint(conversation)
     record.start = len(conversation.messages) - (1 if conversation.messages and
                                                     conversation.messages[-1]["role"] == "user" else 0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from ..results import TurnResult
 
-__all__ = ["footer_text"]
+__all__ = ["footer_text", "engine_text"]
 
 
 def footer_text(result: TurnResult) -> str:
-    """e.g. `claude-sonnet-5-5 · 1,204 in (1,000 cached) · 312 out · $0.0061 · 2.4 s · end_turn`."""
+    """e.g. `claude-sonnet-5-5 · 1,204 in (1,000 cached) · 312 out · $0.0061 · 2.4 s · end_turn · api: API key …`."""
     usage = result.usage
     pieces = [result.model, f"{usage.total_input_tokens:,} in"]
     if usage.cache_read_input_tokens or usage.cache_creation_input_tokens:
@@ -25,4 +25,10 @@ def footer_text(result: TurnResult) -> str:
     if result.retries:
         pieces.append(f"{result.retries} retr{'y' if result.retries == 1 else 'ies'}")
     pieces.append(result.stop_reason or result.status)
+    pieces.append(engine_text(result))
     return " · ".join(pieces)
+
+
+def engine_text(result: TurnResult) -> str:
+    """Which engine answered and with which kind of credential, e.g. `api: API key from ANTHROPIC_API_KEY`."""
+    return f"{result.engine}: {result.credential}" if result.credential else result.engine

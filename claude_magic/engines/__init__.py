@@ -1,0 +1,7 @@
+"""Engines that answer turns behind one seam: the Messages API (`api`) and Claude Code (`claude_code`)."""
+
+from __future__ import annotations
+
+from .base import ENGINE_NAMES, Engine, Toolbox, TurnRequest
+
+__all__ = ["Engine", "TurnRequest", "Toolbox", "ENGINE_NAMES"]

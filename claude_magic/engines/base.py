@@ -1,0 +1,68 @@
+"""The engine seam: what a turn needs (`TurnRequest`) and what every engine provides (`Engine`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..cancellation import Cancellation
+    from ..context_window import ModelCatalog
+    from ..conversation import Conversation
+    from ..events import Event
+    from ..pricing import Price
+    from ..results import TurnResult
+    from ..settings import Settings
+
+__all__ = ["TurnRequest", "Engine", "Toolbox", "ENGINE_NAMES"]
+
+ENGINE_NAMES = ("auto", "api", "claude-code")
+
+
+class Toolbox(Protocol):
+    """What an engine needs from the tool registry."""
+
+    def definitions(self, names: tuple[str, ...] | None) -> list[dict[str, Any]]:
+        """Tool parameters for the API, in a stable order (`names` None: all, (): none)."""
+
+    def run(self, calls: list[dict[str, Any]], emit: Callable[[Event], None],
+            cancellation: Cancellation | None, context: Any = None,
+            settings: Settings | None = None) -> list[dict[str, Any]]:
+        """Run `tool_use` blocks; return one `tool_result` block per call, in call order.
+
+        `context` is whatever the front end passed as `tool_context` (consent UI, main-thread runner);
+        `settings` are the turn's (tool_timeout, tool_result_budget).
+        On Ctrl-C raise KeyboardInterrupt, optionally with `.results` {tool_use_id: tool_result} of the
+        calls that finished.
+        """
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One prompt to answer in one conversation, with everything the engine may use."""
+
+    conversation: Conversation
+    prompt: list[dict[str, Any]]                 # content blocks
+    prompt_text: str
+    settings: Settings
+    tool_names: tuple[str, ...] | None = None    # None: every enabled tool; (): none
+    cell_id: str | None = None
+    emit: Callable[[Event], None] = field(default=lambda _event: None)
+    cancellation: Cancellation | None = None
+    tool_context: Any = None
+    prices: dict[str, Price] = field(default_factory=dict)
+    catalog: ModelCatalog | None = None
+    toolbox: Toolbox | None = None
+
+
+class Engine(Protocol):
+    """Answers turns: emits `claude_magic.events`, leaves the Conversation valid, appends a `TurnRecord`."""
+
+    name: str
+
+    def run_turn(self, request: TurnRequest) -> TurnResult:
+        """Run the turn to its end (errors go into `result.error`; Ctrl-C ends it as interrupted)."""
+
+    def close(self) -> None:
+        """Release processes and connections (kernel exit, `%claude reset`)."""
