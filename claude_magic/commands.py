@@ -10,7 +10,7 @@ from typing import Any
 from .conversation import Conversation
 from .errors import ClaudeMagicError
 from .models import ALIASES, resolve_model
-from .session import Session
+from .session import Session, unpriced
 
 __all__ = ["COMMANDS", "command", "run_command"]
 
@@ -73,7 +73,8 @@ def history(session: Session, arguments: list[str]) -> str:
     conversation = _existing(session, _conversation_name(arguments))
     if not conversation.turns:
         return "The conversation is empty."
-    rows = ["| # | prompt | answer | model | in | out | status |", "|---|---|---|---|---|---|---|"]
+    rows = ["| # | prompt | answer | model | input tokens | output tokens | status |",
+            "|---:|---|---|---|---:|---:|---|"]
     for number, record in enumerate(conversation.turns, 1):
         answer = _turn_answer(conversation, record.start, record.end)
         rows.append(f"| {number} | {_short(record.prompt)} | {_short(answer)} | {record.model} | "
@@ -109,20 +110,35 @@ def model(session: Session, arguments: list[str]) -> str:
 @command("usage", "usage                   tokens and cost of this session")
 def usage(session: Session, arguments: list[str]) -> str:
     total = session.usage
-    rows = ["| conversation | turns | input | cache write | cache read | output | cost |",
-            "|---|---|---|---|---|---|---|"]
+    partial = bool(session.unpriced_turns)
+    rows = ["| conversation | turns | input tokens | cache-write tokens | cache-read tokens | output tokens | "
+            "cost (USD) |", "|---|---:|---:|---:|---:|---:|---:|"]
     for name, conversation in session.conversations.items():
         if not conversation.turns:
             continue
         turn_usage = sum((record.usage for record in conversation.turns), type(total)())
-        costs = [record.cost for record in conversation.turns]
-        cost = f"${sum(c for c in costs if c is not None):.4f}" if any(c is not None for c in costs) else "—"
-        rows.append(f"| {name or '(default)'} | {len(conversation)} | {turn_usage.input_tokens:,} | "
+        unknown = any(unpriced(record.cost, record.usage) for record in conversation.turns)
+        partial = partial or unknown
+        cost = sum(record.cost or 0.0 for record in conversation.turns)
+        rows.append(f"| {_cell(name or '(default)')} | {len(conversation)} | {turn_usage.input_tokens:,} | "
                     f"{turn_usage.cache_creation_input_tokens:,} | {turn_usage.cache_read_input_tokens:,} | "
-                    f"{turn_usage.output_tokens:,} | {cost} |")
+                    f"{turn_usage.output_tokens:,} | {_dollars(None if unknown else cost)} |")
+    session_cost = None if partial else session.cost     # any unknown part: no total that looks exact
     rows.append(f"| **session** | | {total.input_tokens:,} | {total.cache_creation_input_tokens:,} | "
-                f"{total.cache_read_input_tokens:,} | {total.output_tokens:,} | ${session.cost:.4f} |")
+                f"{total.cache_read_input_tokens:,} | {total.output_tokens:,} | {_dollars(session_cost)} |")
+    if partial:
+        rows += ["", "—: a turn used a model without a known price (`%config ClaudeMagic.prices` sets one)."]
     return "\n".join(rows)
+
+
+def _dollars(cost: float | None) -> str:
+    """A cost cell: `$0.0123`, or `—` when part of it is unknown."""
+    return "—" if cost is None else f"${cost:.4f}"
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell (a `|` would end the cell)."""
+    return text.replace("|", "\\|")
 
 
 @command("save", "save PATH [NAME]        write the conversation to a JSON file (lossless)")

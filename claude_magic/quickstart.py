@@ -11,9 +11,14 @@ from pathlib import Path
 __all__ = ["main", "notebook_path"]
 
 
-def notebook_path() -> Path:
-    """notebooks/quickstart.ipynb of the source checkout."""
-    return Path(__file__).resolve().parents[1] / "notebooks" / "quickstart.ipynb"
+def notebook_path(name: str = "quickstart.ipynb") -> Path:
+    """A shipped notebook: package data of an installed wheel (claude_magic/notebooks/), or notebooks/ of a
+    source checkout."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "notebooks", here.parent / "notebooks"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"{name} is not shipped with this installation of claude-magic")
 
 
 def _has_credential() -> bool:
@@ -64,7 +69,7 @@ def _run(path: Path) -> int:
         print(f"\n>>> {cell.source}")
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            text = data.get("text/markdown") or data.get("text/plain") or output.get("text", "")
+            text = data.get("text/plain") or data.get("text/markdown") or output.get("text", "")   # plain: no `\$` escapes
             if text:
                 print(text)
     return 0

@@ -1,4 +1,4 @@
-"""A conversation as a readable Markdown transcript (`%claude export`)."""
+"""A conversation as a readable Markdown transcript (`%claude export`); a money `$` is written `\\$`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .conversation import Conversation
+from .views.mathguard import markdown_dollars
 
 __all__ = ["conversation_markdown"]
 
@@ -20,7 +21,7 @@ def conversation_markdown(conversation: Conversation) -> str:
                         f"{record.usage.output_tokens:,} out{cost} · {record.status}</sub>")
         for message in conversation.messages[record.start:record.end]:
             sections += [_block_markdown(message["role"], block) for block in _blocks(message["content"])]
-    return "\n\n".join(section for section in sections if section) + "\n"
+    return markdown_dollars("\n\n".join(section for section in sections if section)) + "\n"
 
 
 def _blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -376,7 +376,7 @@ class ChatPanel:
         pending = self._pending
         turn_id = (metadata.get("claude_magic") or {}).get("turn_id")
         prompt = pending.children[0] if pending is not None else None
-        turn = Turn(prompt="", html=data.get("text/html", ""), markdown=data.get("text/markdown", ""))
+        turn = Turn(prompt="", html=data.get("text/html", ""), markdown=data.get("text/plain", ""))
         widget = _entry_widget((prompt.value if prompt is not None else "") + turn.html)
         if pending is not None:
             pending.children = (widget,)

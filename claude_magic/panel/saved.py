@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..views.cards import MUTED
-from ..views.render import escape
+from ..views.mathguard import markdown_dollars, text_html
 
 __all__ = ["Turn", "prompt_html", "transcript_bundle", "panel_style", "transcript_class"]
 
@@ -21,7 +21,7 @@ _BUBBLE = ("background: rgba(128, 128, 128, 0.12); border-radius: 6px; padding: 
 
 @dataclass(frozen=True)
 class Turn:
-    """One turn as drawn: the prompt, the answer's sanitized HTML and its Markdown."""
+    """One turn as drawn: the prompt, the answer's sanitized HTML and its Markdown (as written, no `\\$`)."""
 
     prompt: str
     html: str
@@ -30,10 +30,10 @@ class Turn:
 
 
 def prompt_html(prompt: str, source: str = "") -> str:
-    """The user's message as a bubble, verbatim (line breaks kept, nothing interpreted)."""
+    """The user's message as a bubble, verbatim (line breaks kept, nothing interpreted, no `$` taken for math)."""
     label = "You" + (" · from a notebook cell" if source == "cell" else "")
     return (f'<div class="claude-magic-prompt" style="{_BUBBLE}"><div style="font-size: smaller; {MUTED}">'
-            f'<b>{label}</b></div><div style="white-space: pre-wrap">{escape(prompt)}</div></div>')
+            f'<b>{label}</b></div><div style="white-space: pre-wrap">{text_html(prompt)}</div></div>')
 
 
 def transcript_class(panel_id: str) -> str:
@@ -56,7 +56,7 @@ def transcript_bundle(panel_id: str, title: str, turns: list[Turn]) -> tuple[dic
     else:
         body = f'<p style="{MUTED}"><em>No messages yet.</em></p>'
     html = (f'<div class="claude-magic-chat-transcript {transcript_class(panel_id)}">'
-            f'<div style="{MUTED}"><b>{escape(title)}</b> · {len(turns)} turn{"" if len(turns) == 1 else "s"}'
+            f'<div style="{MUTED}"><b>{text_html(title)}</b> · {len(turns)} turn{"" if len(turns) == 1 else "s"}'
             f"</div>{body}</div>")
     sections = [f"**{title}**"]
     for turn in turns:
@@ -64,4 +64,4 @@ def transcript_bundle(panel_id: str, title: str, turns: list[Turn]) -> tuple[dic
         sections.append(f"**You:**\n\n{quoted}\n\n**Claude:**\n\n{turn.markdown}")
     markdown = "\n\n---\n\n".join(sections)
     metadata = {"claude_magic": {"chat_panel": panel_id, "turns": len(turns)}}
-    return {"text/html": html, "text/markdown": markdown, "text/plain": markdown}, metadata
+    return {"text/html": html, "text/markdown": markdown_dollars(markdown), "text/plain": markdown}, metadata

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..results import TurnResult
 from .footer import footer_text
+from .mathguard import text_html
 from .render import code_block, escape, render_markdown, sanitize
 from .transcript import Part
 
@@ -98,7 +99,7 @@ def note_html(text: str, *, warning: bool = False) -> str:
     """A one-line note (redacted thinking, a retry, a warning)."""
     style = "color: #b60" if warning else MUTED
     icon = "⚠ " if warning else ""
-    return f'<p style="{style}"><em>{icon}{escape(text)}</em></p>'
+    return f'<p style="{style}"><em>{icon}{text_html(text)}</em></p>'
 
 
 def other_block_html(part: Part) -> str:
@@ -170,12 +171,12 @@ def citations_html(block: dict[str, Any]) -> str:
 
 def error_html(text: str) -> str:
     """The line saying the turn did not complete."""
-    return f'<p style="color: #b22"><b>{escape(text)}</b></p>'
+    return f'<p style="color: #b22"><b>{text_html(text)}</b></p>'
 
 
 def footer_html(result: TurnResult) -> str:
     """The usage/cost/time line."""
-    return f'<div style="font-size: smaller; {MUTED}">{escape(footer_text(result))}</div>'
+    return f'<div style="font-size: smaller; {MUTED}">{text_html(footer_text(result))}</div>'
 
 
 def _display_html(item: Any) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 from ..events import Event, TurnFinished
 from .markdown_export import transcript_markdown
+from .mathguard import markdown_dollars
+from .render import render_markdown
 from .static import static_bundle
 from .transcript import Transcript
 
@@ -41,4 +43,6 @@ class DisplayView:
             markdown = transcript_markdown(self.transcript, footer=False)
             if len(markdown) > _PREVIEW:
                 markdown = "…" + markdown[-_PREVIEW:]
-            self.handle.update({"text/markdown": markdown or "…", "text/plain": markdown or "…"}, raw=True)
+            markdown = markdown or "…"        # HTML too: JupyterLab's Markdown renderer would take money for math
+            self.handle.update({"text/html": render_markdown(markdown), "text/markdown": markdown_dollars(markdown),
+                                "text/plain": markdown}, raw=True)

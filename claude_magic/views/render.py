@@ -18,8 +18,10 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["render_markdown", "sanitize", "escape", "code_block", "highlight", "renderer", "set_renderer",
-           "available_renderers", "ALLOWED_TAGS"]
+from .mathguard import DOLLAR_HTML, markdown_dollars, scanner
+
+__all__ = ["render_markdown", "markdown_bundle", "sanitize", "escape", "code_block", "highlight", "renderer",
+           "set_renderer", "available_renderers", "ALLOWED_TAGS"]
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -54,19 +56,16 @@ _RAW_OK = frozenset({
     "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small",
     "span", "strong", "sub", "summary", "sup", "u", "ul", "var",
 })
-# Code first, so `$` inside code is never taken for math; then display math, then inline math; then the `<`
-# of a raw tag outside `_RAW_OK` (autolinks like <https://…> are left alone). The leading lookahead lets
-# the scan skip ordinary characters without trying each alternative (2.5x faster on long answers).
-_MATH = re.compile(
-    r"(?=[`~$\\< ])(?:"
-    r"(?P<fence>^[ ]{0,3}(?P<mark>`{3,}|~{3,})[^\n]*\n.*?(?:^[ ]{0,3}(?P=mark)[ \t]*$|\Z))"
-    r"|(?P<code>(?P<ticks>`+)[^`].*?(?P=ticks))"
-    r"|(?P<display>\$\$.+?\$\$|\\\[.+?\\\]|\\begin\{(?P<env>[a-zA-Z*]+)\}.+?\\end\{(?P=env)\})"
-    r"|(?P<inline>\$(?=[^\s$])(?:[^$\n\\]|\\.)*?(?<=[^\s\\])\$(?!\d)|\\\(.+?\\\))"
-    r"|(?P<raw><(?=/?[a-zA-Z])(?!/?(?:" + "|".join(sorted(_RAW_OK)) + r")\b)(?![a-zA-Z][\w+.-]*:|[^\s>]+@)))",
-    re.S | re.M | re.I,
+# The dollar rule (`mathguard`) plus one alternative of its own: the `<` of a raw tag outside `_RAW_OK`
+# (autolinks like <https://…> are left alone). One pass finds code, math, money and such tags.
+_MATH = scanner(
+    r"|(?P<raw><(?=/?[a-zA-Z])(?!/?(?:" + "|".join(sorted(_RAW_OK)) + r")\b)(?![a-zA-Z][\w+.-]*:|[^\s>]+@))",
+    lead="<",
 )
-_MATH_TOKEN = re.compile(r"cmmath([0-9a-f]{8})x(\d+)x")
+# A token in text, or a whole tag that holds one (sanitized HTML has no raw `<` or `>` inside text or
+# attribute values, so a tag is `<…>` with neither inside).
+_MATH_TOKEN = re.compile(r"<[^<>]*?cmmath[0-9a-f]{8}x\d+x[^<>]*>|cmmath([0-9a-f]{8})x(\d+)x")
+_TAG_TOKEN = re.compile(r"cmmath([0-9a-f]{8})x(\d+)x")
 _lock = threading.Lock()        # one converter, used by one thread at a time
 _state: dict[str, Any] = {}
 
@@ -193,35 +192,48 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _protect_math(text: str) -> tuple[str, str, list[str]]:
-    """Swap math for opaque tokens so Markdown cannot turn `_` or `*` inside it into emphasis.
+def _protect_math(text: str) -> tuple[str, str, list[str | None]]:
+    """Swap math and money `$` for opaque tokens: Markdown cannot turn `_` or `*` inside math into emphasis,
+    and each money `$` comes back as a dollar MathJax leaves alone.
 
-    Returns (text, token prefix, the math in token order).
+    Returns (text, token prefix, the math in token order, None for a money `$`).
     """
     if "$" not in text and "\\" not in text and "<" not in text:
         return text, "", []
     prefix = f"cmmath{secrets.token_hex(4)}x"
-    saved: list[str] = []
+    saved: list[str | None] = []
 
     def swap(match: re.Match[str]) -> str:
-        if match.group("fence") is not None or match.group("code") is not None:
+        kind = match.lastgroup
+        if kind in ("fence", "code", "pair"):
             return match.group(0)
-        if match.group("raw") is not None:
+        if kind == "raw":
             return "&lt;"
-        saved.append(match.group(0))
+        saved.append(None if kind == "dollar" else match.group(0))
         return f"{prefix}{len(saved) - 1}x"
 
     return _MATH.sub(swap, text), prefix, saved
 
 
-def _restore_math(html_text: str, prefix: str, saved: list[str]) -> str:
-    """Put the math back, HTML-escaped, in one pass."""
+def _restore_math(html_text: str, prefix: str, saved: list[str | None]) -> str:
+    """Put the math back HTML-escaped and each money `$` as `DOLLAR_HTML`, in one pass; inside a tag (a
+    link's address, a title) both come back as plain attribute text."""
     if not saved:
         return html_text
     nonce = prefix[len("cmmath"):-1]
 
+    def attribute(match: re.Match[str]) -> str:
+        if match.group(1) != nonce:
+            return match.group(0)
+        return html.escape(saved[int(match.group(2))] or "$", quote=True)
+
     def restore(match: re.Match[str]) -> str:
-        return escape(saved[int(match.group(2))]) if match.group(1) == nonce else match.group(0)
+        if match.group(1) is None:                     # a tag holding tokens
+            return _TAG_TOKEN.sub(attribute, match.group(0))
+        if match.group(1) != nonce:
+            return match.group(0)
+        math = saved[int(match.group(2))]
+        return DOLLAR_HTML if math is None else html.escape(math, quote=True)
 
     return _MATH_TOKEN.sub(restore, html_text)
 
@@ -235,6 +247,13 @@ def render_markdown(text: str) -> str:
     if "<pre><code class=" in rendered:
         rendered = _CODE_BLOCK.sub(_highlight_block, rendered)
     return _restore_math(sanitize(rendered), prefix, saved)
+
+
+def markdown_bundle(text: str) -> dict[str, str]:
+    """Markdown as a MIME bundle for a notebook: sanitized HTML (what JupyterLab shows: its own Markdown
+    renderer would take "$5 … $10" for math even written `\\$`), the Markdown with money as `\\$`, and the
+    text as written."""
+    return {"text/html": render_markdown(text), "text/markdown": markdown_dollars(text), "text/plain": text}
 
 
 def code_block(text: str, language: str | None = None) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .cards import MUTED, citations_html, error_html, footer_html, note_html, other_block_html, tool_card_html
 from .markdown_export import transcript_markdown
+from .mathguard import markdown_dollars
 from .render import render_markdown
 from .transcript import Part, Transcript
 
@@ -73,8 +74,8 @@ def output_metadata(transcript: Transcript) -> dict[str, Any]:
 
 def static_bundle(transcript: Transcript, rendered: Mapping[int, str] | None = None, *,
                   thinking_open: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(data, metadata) for `display`/`handle.update(..., raw=True)`."""
+    """(data, metadata) for `display`/`handle.update(..., raw=True)`: money `$` is `\\$` in the Markdown only."""
     markdown = transcript_markdown(transcript)
     data = {MIME_HTML: static_html(transcript, rendered, thinking_open=thinking_open),
-            "text/markdown": markdown, "text/plain": markdown}
+            "text/markdown": markdown_dollars(markdown), "text/plain": markdown}
     return data, output_metadata(transcript)

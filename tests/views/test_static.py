@@ -31,7 +31,9 @@ def test_bundle_has_html_markdown_plain_and_metadata() -> None:
     data, metadata = static_bundle(folded(text_turn("Hello **world**", thinking="Let me think.")))
     assert set(data) == {"text/html", "text/markdown", "text/plain"}
     assert "<strong>world</strong>" in data["text/html"]
-    assert "Hello **world**" in data["text/markdown"] == data["text/plain"]
+    assert "Hello **world**" in data["text/plain"]
+    assert data["text/markdown"] == data["text/plain"].replace("$0.0123", "\\$0.0123")      # the footer's cost
+    assert "\\" not in data["text/plain"]
     info = metadata["claude_magic"]
     assert info["model"] == "claude-sonnet-4-5"
     assert info["usage"]["output_tokens"] == 345 and info["usage"]["cache_read_input_tokens"] == 100
@@ -121,3 +123,13 @@ def test_nbconvert_html_shows_the_saved_answer(tmp_path: Any) -> None:
     start = body.index('<div class="claude-magic-output">')
     end = body.index("</div></div>", body.index("claude-sonnet-4-5", start))
     assert_inert(body[start:end])
+
+
+def test_money_in_every_channel_of_the_bundle() -> None:
+    answer = "The basic plan costs $5 per month and the pro plan costs $10; $x^2$ is math."
+    data, _metadata = static_bundle(folded(text_turn(answer)))
+    dollar = '<span class="tex2jax_ignore mathjax_ignore">$</span>'
+    assert f"costs {dollar}5 per month and the pro plan costs {dollar}10; $x^2$ is math." in data["text/html"]
+    assert f"{dollar}0.0123" in data["text/html"]                                   # the footer
+    assert "costs \\$5 per month and the pro plan costs \\$10; $x^2$ is math." in data["text/markdown"]
+    assert answer in data["text/plain"] and "\\" not in data["text/plain"]
