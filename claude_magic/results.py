@@ -39,6 +39,8 @@ class TurnResult:
     retries: int = 0
     output: Any = None                                            # the validated structured answer (`output=` / --schema)
     output_error: str | None = None                               # why the answer did not fit the schema (one line)
+    engine: str = "api"                                           # which engine answered: api, claude-code
+    credential: str = ""                                          # secret-free label of the credential used
 
     @property
     def text(self) -> str:
