@@ -159,3 +159,86 @@ def test_tool_turn_survives_save_load_continue(claude_server: Any, tmp_path: Any
     session.ask("and then?")
     assert claude_server.rejections == []
     assert prompts(claude_server.message_requests[-1])[-1] == "and then?"
+
+
+DOLLAR = '<span class="tex2jax_ignore mathjax_ignore">$</span>'
+
+
+def shown(shell: Any, line: str) -> dict[str, str]:
+    """The MIME bundle a `%claude` command displays."""
+    from IPython.core.displaypub import CapturingDisplayPublisher
+
+    saved, shell.display_pub = shell.display_pub, CapturingDisplayPublisher()
+    try:
+        assert run(shell, line).success
+        (output,) = shell.display_pub.outputs
+    finally:
+        shell.display_pub = saved
+    return output["data"]
+
+
+def usage_rows(bundle: dict[str, str]) -> dict[str, list[str]]:
+    rows = [line.strip("|").split("|") for line in bundle["text/plain"].splitlines() if line.startswith("|")]
+    return {cells[0].strip(): [cell.strip() for cell in cells[1:]] for cells in rows}
+
+
+def test_usage_names_its_units_and_money_is_not_math(shell: Any, claude_server: Any) -> None:
+    claude_server.queue(Reply(text("priced")))
+    run(shell, "%%claude\nhi")
+    bundle = shown(shell, "%claude usage")
+    assert set(bundle) == {"text/html", "text/markdown", "text/plain"}
+    rows = usage_rows(bundle)
+    assert rows["conversation"] == ["turns", "input tokens", "cache-write tokens", "cache-read tokens",
+                                    "output tokens", "cost (USD)"]
+    session = claude_magic.get_session()
+    cost = f"${session.cost:.4f}"
+    assert rows["(default)"][-1] == rows["**session**"][-1] == cost
+    assert rows["**session**"][4] == f"{session.usage.output_tokens:,}"
+    # Each channel writes the dollar its own way: a MathJax-ignored span, `\$`, and as it is.
+    assert f"{DOLLAR}{cost[1:]}" in bundle["text/html"] and "<table>" in bundle["text/html"]
+    assert f"\\{cost}" in bundle["text/markdown"]
+    assert "\\" not in bundle["text/plain"]
+
+
+def test_usage_total_is_unknown_when_any_turn_is(shell: Any, claude_server: Any) -> None:
+    claude_server.queue(Reply(text("priced")), Reply(text("local model")), Reply(text("local, aside")))
+    run(shell, "%%claude\nhi")
+    run(shell, "%%claude -m nosuch-model\nhello")                # refused (404): no tokens, so it costs nothing
+    rows = usage_rows(shown(shell, "%claude usage"))
+    assert rows["**session**"][-1].startswith("$") and rows["(default)"][-1].startswith("$")
+
+    claude_server.accept_any_model = True
+    run(shell, "%%claude --new -m llama3\nan aside")               # outside every conversation, unpriced
+    bundle = shown(shell, "%claude usage")
+    rows = usage_rows(bundle)
+    assert rows["(default)"][-1].startswith("$")                  # that conversation's turns are all priced
+    assert rows["**session**"][-1] == "—"                         # the session's total is not
+    assert "without a known price" in bundle["text/plain"]
+
+    run(shell, "%%claude --chat local -m llama3\nhello")
+    rows = usage_rows(shown(shell, "%claude usage"))
+    assert rows["local"][-1] == "—" and rows["**session**"][-1] == "—"
+    assert claude_magic.get_session().unpriced_turns == 2
+
+
+def test_history_with_money_and_math(shell: Any, claude_server: Any) -> None:
+    claude_server.queue(Reply(text("Both, and $x^2$ grows.")))
+    run(shell, "%%claude\nBasic costs $5 per month, pro costs $10: which?")
+    bundle = shown(shell, "%claude history")
+    assert "| # | prompt | answer | model | input tokens | output tokens | status |" in bundle["text/plain"]
+    assert f"Basic costs {DOLLAR}5 per month, pro costs {DOLLAR}10: which?" in bundle["text/html"]
+    assert "$x^2$ grows" in bundle["text/html"]
+    assert "Basic costs \\$5 per month, pro costs \\$10: which?" in bundle["text/markdown"]
+    assert "$x^2$ grows" in bundle["text/markdown"]
+    assert "costs $5 per month" in bundle["text/plain"] and "\\$" not in bundle["text/plain"]
+
+
+def test_export_writes_money_escaped_and_math_as_is(shell: Any, claude_server: Any, tmp_path: Any) -> None:
+    claude_server.queue(Reply(text("Pick the $5 plan; $x^2$ is math.")))
+    run(shell, "%%claude\nWhich plan, $5 or $10?")
+    path = tmp_path / "t.md"
+    assert run(shell, f"%claude export {path}").success
+    markdown = path.read_text()
+    assert "**You:** Which plan, \\$5 or \\$10?" in markdown
+    assert "Pick the \\$5 plan; $x^2$ is math." in markdown
+    assert "· \\$0." in markdown                                  # the turn's cost line
