@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 __all__ = ["load_ipython_extension", "unload_ipython_extension", "ask", "get_session", "tool", "chat",
-           "__version__"]
+           "map", "map_resume", "__version__"]
 
 if TYPE_CHECKING:
     from .results import TurnResult
@@ -55,7 +55,7 @@ def ask(prompt: str, **options: Any) -> TurnResult:
 
 
 def __getattr__(name: str) -> Any:
-    """`claude_magic.tool` and `claude_magic.chat`, imported on first use (keeps `%load_ext` fast)."""
+    """`claude_magic.tool`, `chat`, `map` and `map_resume`, imported on first use (keeps `%load_ext` fast)."""
     if name == "tool":
         from .tools import tool
 
@@ -64,4 +64,8 @@ def __getattr__(name: str) -> Any:
         from .panel import chat
 
         return chat
+    if name in ("map", "map_resume"):
+        from . import rows
+
+        return getattr(rows, name)
     raise AttributeError(f"module 'claude_magic' has no attribute {name!r}")

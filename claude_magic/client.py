@@ -74,6 +74,19 @@ class ClientFactory:
                 self._clients.popitem(last=False)
             return client
 
+    def get_async(self, settings: Settings, middleware: list[Any] | None = None) -> anthropic.AsyncAnthropic:
+        """A new `anthropic.AsyncAnthropic` built like `get`'s clients (same chain, errors), for one event loop; the caller closes it."""
+        self.get(settings)                      # the same credential check and one-line errors
+        import anthropic
+
+        try:
+            return anthropic.AsyncAnthropic(
+                base_url=settings.base_url, max_retries=settings.max_retries, timeout=settings.timeout,
+                default_headers=settings.extra_headers or None, middleware=list(middleware or []),
+            )
+        except anthropic.AnthropicError as error:
+            raise ConfigurationError(configuration_problem(error)) from None
+
     def close(self) -> None:
         """Close every client (and its token provider's connections)."""
         with self._lock:

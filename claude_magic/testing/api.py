@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from .batches import BATCHES_PATH
 from .caching import estimate_tokens
 from .models import lookup_model, models_page
 from .oauth import TOKEN_PATH
@@ -121,6 +122,8 @@ def handle(server: LocalServer, method: str, target: str, headers: dict[str, str
         model_id = path.removeprefix("/v1/models/")
         info = lookup_model(server.models, model_id)
         return _json(200, info) if info else error_response(404, "not_found_error", f"model: {model_id}")
+    if path == BATCHES_PATH or path.startswith(f"{BATCHES_PATH}/"):
+        return server.batches.handle(method, path, parse_qs(parts.query), body, parsed, raw)
     return error_response(404, "not_found_error", f"Not found: {method} {parts.path}")
 
 
@@ -153,13 +156,24 @@ def _messages(server: LocalServer, body: Any) -> Response:
     refusal = _checked(server, body, count_only=False)
     if refusal is not None:
         return refusal
+    admitted, limits = server.traffic.admit()     # rate limits and latency (traffic.py)
+    if not admitted:
+        return error_response(429, "rate_limit_error", "Number of concurrent requests has exceeded your rate limit.",
+                              headers=limits)
     try:
-        item = server._next_item(body)
-    except Exception as error:  # noqa: BLE001 - a test's responder failed: answer 500, keep the error for the test
-        server._report(error)
-        message = f"local test server: the responder raised {type(error).__name__}: {error}"
-        return error_response(500, "api_error", message, headers={"x-should-retry": "false"})
-    return _answer(server, item, body)
+        if server.traffic.latency > 0:
+            server._stop_event.wait(server.traffic.latency)
+        try:
+            item = server._next_item(body)
+        except Exception as error:  # noqa: BLE001 - a test's responder failed: answer 500, keep the error for the test
+            server._report(error)
+            message = f"local test server: the responder raised {type(error).__name__}: {error}"
+            return error_response(500, "api_error", message, headers={"x-should-retry": "false"})
+        response = _answer(server, item, body)
+    finally:
+        server.traffic.leave()
+    response.headers.update(limits)
+    return response
 
 
 def _answer(server: LocalServer, item: Item, body: dict[str, Any]) -> Response:

@@ -17,6 +17,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from .api import RecordedRequest
+from .batches import BatchStore
 from .caching import PromptCache
 from .handler import Handler
 from .models import default_models
@@ -24,6 +25,7 @@ from .oauth import OAuthIssuer
 from .responder import echo_reply
 from .script import ApiError, Item, QueueItem, Replay, Reply
 from .signing import Signer
+from .traffic import Traffic
 
 __all__ = ["LocalServer", "RecordedRequest"]
 
@@ -124,6 +126,8 @@ class LocalServer:
         self.models: dict[str, dict[str, Any]] = default_models()
         self.cache = PromptCache()
         self.signer = Signer()
+        self.batches = BatchStore(self)           # the Message Batches API (batches.py)
+        self.traffic = Traffic()                  # latency and rate limits on POST /v1/messages (traffic.py)
         self.oauth = OAuthIssuer()               # POST /v1/oauth/token and the bearer tokens it issued
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
@@ -245,6 +249,8 @@ class LocalServer:
             self._rejections.clear()
             self.errors.clear()
         self.cache.clear()
+        self.batches.clear()
+        self.traffic.clear()
         self.oauth.clear()
 
     # --- used by the request handlers ----------------------------------------------------------

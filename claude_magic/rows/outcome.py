@@ -1,0 +1,80 @@
+"""What one row's request came to: status, answer text, validated output, error, tokens and cost."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..pricing import BATCH_DISCOUNT, Price, cost_of
+from ..secrets import redact
+from ..structured import OutputSpec, StructuredOutputError
+from ..usage import Usage
+
+__all__ = ["Outcome", "from_message", "failed", "STATUSES"]
+
+#: ok: answered (and valid); invalid: answered but not fitting the schema; error: the request failed;
+#: canceled / expired: never answered; pending: not run yet.
+STATUSES = ("ok", "invalid", "error", "canceled", "expired", "pending")
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One job's result, plain data (it goes into the journal as JSON)."""
+
+    status: str
+    text: str | None = None
+    output: Any = None                 # the answer as plain JSON-like data (validated when there is a schema)
+    error: str | None = None
+    stop_reason: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
+        names = cls.__slots__  # type: ignore[attr-defined]
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+def _get(value: Any, name: str, default: Any = None) -> Any:
+    return value.get(name, default) if isinstance(value, dict) else getattr(value, name, default)
+
+
+def from_message(message: Any, spec: OutputSpec | None, model: str, prices: dict[str, Price] | None,
+                 batch: bool = False) -> Outcome:
+    """The outcome of an answered request (an SDK `Message` or its dict)."""
+    usage = Usage.from_sdk(_get(message, "usage")) if not isinstance(message, dict) else \
+        Usage.from_dict({k: v or 0 for k, v in (message.get("usage") or {}).items() if isinstance(v, int)})
+    cost = cost_of(usage, model, prices)
+    if cost is not None and batch:
+        cost *= BATCH_DISCOUNT
+    text = "".join(_get(block, "text", "") for block in _get(message, "content", []) or []
+                   if _get(block, "type") == "text")
+    outcome = Outcome("ok", text=text, stop_reason=_get(message, "stop_reason"), input_tokens=usage.input_tokens,
+                      output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_input_tokens,
+                      cache_write_tokens=usage.cache_creation_input_tokens, cost=cost)
+    if outcome.stop_reason in ("max_tokens", "refusal", "model_context_window_exceeded"):
+        outcome.status = "invalid" if spec is not None else "ok"
+        outcome.error = f"the answer stopped early ({outcome.stop_reason})"
+        if spec is None:
+            return outcome
+    if spec is None:
+        outcome.output = text
+        return outcome
+    try:
+        outcome.output = spec.to_plain(spec.validate(text))
+        outcome.status, outcome.error = "ok", None
+    except StructuredOutputError as error:
+        outcome.status = "invalid"
+        outcome.error = outcome.error or str(error)
+    return outcome
+
+
+def failed(error: str, status: str = "error") -> Outcome:
+    """The outcome of a request that got no answer (its one-line error, secrets removed)."""
+    return Outcome(status, error=redact(error))
