@@ -277,6 +277,13 @@ def auth(session: Session, arguments: list[str]) -> str:
     return auth_report(session.settings)
 
 
+@command("mcp", "mcp [add|rm|restart]    MCP servers: status, tools, last error; add, remove or restart one")
+def mcp(session: Session, arguments: list[str]) -> str:
+    from .mcp.commands import mcp_command
+
+    return mcp_command(session, arguments)
+
+
 @command("chat", "chat [NAME]             open the chat panel on the (named) conversation")
 def chat(session: Session, arguments: list[str]) -> Any:
     from .panel import chat as open_chat

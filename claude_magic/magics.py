@@ -53,7 +53,11 @@ class ClaudeMagic(Magics):
                                 "before sending it.").tag(config=True)
     tool_policies = Dict(help="Consent per tool: 'ask', 'allow' or 'deny', e.g. {'run_python': 'allow'}; "
                          "'*' sets every tool not named.").tag(config=True)
-    disabled_tools = List(Unicode(), help="Tools never offered to Claude, e.g. ['run_python'].").tag(config=True)
+    disabled_tools = List(Unicode(), help="Tools never offered to Claude, e.g. ['run_python'] "
+                          "(globs too: ['mcp__git__*']).").tag(config=True)
+    mcp_servers = Dict(help="MCP servers, in .mcp.json's shape: {'git': {'command': 'uvx', 'args': "
+                       "['mcp-server-git'], 'env': {...}}, 'docs': {'type': 'http', 'url': ..., 'headers': {...}}}; "
+                       "added to those of .mcp.json files. Env and header values are secrets.").tag(config=True)
     map_confirm_above = Float(1.0, allow_none=True, help="`claude_magic.map` asks before a run whose estimated "
                               "cost (USD) is above this; None never asks.").tag(config=True)
     prices = Dict(help="Price overrides, USD per million tokens: {'claude-opus-5-5': [4, 20]} "
@@ -108,6 +112,17 @@ class ClaudeMagic(Magics):
         except ConfigurationError as error:
             raise TraitError(str(error)) from None
 
+    @validate("mcp_servers")
+    def _valid_mcp_servers(self, proposal: Any) -> dict[str, Any]:
+        """Refuse a server entry that cannot start at assignment; env and header values become secrets."""
+        from .mcp.config import ServersDict, parse_servers
+
+        try:
+            parse_servers(proposal["value"], "ClaudeMagic.mcp_servers")
+        except ConfigurationError as error:
+            raise TraitError(str(error)) from None
+        return ServersDict(proposal["value"])
+
     @classmethod
     def class_get_trait_help(cls, trait: Any, inst: Any = None, helptext: str | None = None) -> str:
         """`%config ClaudeMagic` help, with header values (secrets) redacted from the current values."""
@@ -135,6 +150,12 @@ class ClaudeMagic(Magics):
                 apply_config(session.toolbox, dict(self.tool_policies), list(self.disabled_tools))
             except ConfigurationError as error:
                 raise UsageError(str(error)) from None
+        from .mcp.attach import attach
+
+        try:
+            attach(session, self.mcp_servers, self.shell, session.settings.tool_timeout)
+        except ConfigurationError as error:
+            raise UsageError(str(error)) from None
         return session
 
     @observe("tool_policies", "disabled_tools")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import sys
+from collections.abc import Mapping
 from typing import Literal
 
 from ..errors import ConfigurationError
@@ -11,7 +13,7 @@ from .context import ToolCall
 
 __all__ = [
     "Policy", "POLICIES", "ConsentUnavailable", "check_policy", "format_request", "ask_in_console",
-    "DECLINED", "POLICY_DENIED", "NO_CONSENT_CHANNEL",
+    "is_pattern", "configured_policy", "DECLINED", "POLICY_DENIED", "NO_CONSENT_CHANNEL",
 ]
 
 Policy = Literal["ask", "allow", "deny"]
@@ -37,6 +39,26 @@ def check_policy(policy: str, name: str = "") -> Policy:
         where = f" for tool {name!r}" if name else ""
         raise ConfigurationError(f"tool policy{where} must be one of {', '.join(POLICIES)}, not {policy!r}")
     return policy  # type: ignore[return-value]
+
+
+def is_pattern(name: str) -> bool:
+    """Whether a configured name is a glob (`mcp__git__*`, `*`): tool names never hold `*`, `?` or `[`."""
+    return any(char in name for char in "*?[")
+
+
+def configured_policy(name: str, policies: Mapping[str, Policy]) -> Policy | None:
+    """The policy configured for `name`: its exact entry, else the longest glob that matches it, else None.
+
+    Globs of equal length: the one configured first wins. `"*"` is the shortest glob, so it applies last.
+    """
+    exact = policies.get(name)
+    if exact is not None:
+        return exact
+    best: tuple[int, Policy] | None = None
+    for pattern, policy in policies.items():
+        if is_pattern(pattern) and fnmatch.fnmatchcase(name, pattern) and (best is None or len(pattern) > best[0]):
+            best = (len(pattern), policy)
+    return best[1] if best else None
 
 
 def format_request(call: ToolCall) -> str:

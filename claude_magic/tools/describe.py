@@ -13,19 +13,20 @@ __all__ = ["describe_tools"]
 
 def describe_tools(toolbox: Toolbox, schemas: bool = True) -> str:
     """Every registered tool: a summary table, then (with `schemas`) each description and input schema."""
-    tools = list(toolbox)
+    tools = toolbox.tools(start=True)   # MCP servers start here to list theirs
     if not tools:
         return "No tools are registered. Decorate a function with `@claude_magic.tool` to offer it to Claude."
     lines = ["| tool | consent | offered | kind | summary |", "|---|---|---|---|---|"]
     for item in tools:
         offered = "no (disabled)" if item.name in toolbox.disabled else "yes"
-        kind = ("built-in" if item.builtin else "user") + (", async" if item.is_async else "")
+        kind = item.kind + (", async" if item.is_async and not item.kind.startswith("MCP") else "")
         summary = item.description.strip().splitlines()[0] if item.description.strip() else ""
         lines.append(f"| `{item.name}` | {toolbox.policy(item.name)} | {offered} | {kind} | "
                      f"{summary.replace('|', '&#124;')} |")
     lines.append("")
     lines.append("Consent: *ask* prompts before each call, *allow* runs it, *deny* refuses it "
-                 "(`%config ClaudeMagic.tool_policies`); `%%claude --tools a,b` or `--no-tools` narrows a cell.")
+                 "(`%config ClaudeMagic.tool_policies`, globs such as `mcp__git__*` too); `%%claude --tools a,b` "
+                 "or `--no-tools` narrows a cell.")
     if schemas:
         for item in tools:
             lines += ["", f"### `{item.name}`", "", item.description.strip(), "",

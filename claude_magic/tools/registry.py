@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
+import fnmatch
 import inspect
 import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from ..errors import ClaudeMagicError, ConfigurationError
-from .consent import Policy, check_policy
+from .consent import Policy, check_policy, configured_policy, is_pattern
 
 if TYPE_CHECKING:
     from ..cancellation import Cancellation
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Tool", "Toolbox", "tool", "default_toolbox", "apply_config", "ToolDefinitionError", "ToolInputError",
+    "ToolSource", "NamePatterns",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,7 +64,12 @@ class Tool:
 
     def __repr__(self) -> str:
         kind = "async " if self.is_async else ""
-        return f"<Tool {self.name!r} ({kind}{'built-in' if self.builtin else 'user'}, consent={self.consent})>"
+        return f"<Tool {self.name!r} ({kind}{self.kind}, consent={self.consent})>"
+
+    @property
+    def kind(self) -> str:
+        """Where the tool comes from, as `%claude tools` shows it ("built-in", "user", "MCP server git")."""
+        return "built-in" if self.builtin else "user"
 
     @property
     def sdk_tool(self) -> Any:
@@ -138,13 +145,35 @@ def _input_error(name: str, exc: Exception) -> Exception:
     return exc
 
 
+class ToolSource(Protocol):
+    """Tools that come from elsewhere (MCP servers), listed after the registered ones, in a stable order."""
+
+    def tools(self, names: Iterable[str] | None = None, *, start: bool = True) -> list[Tool]:
+        """The source's tools. `names` (names or globs) may narrow what must be listed; `start=False`:
+        only what is already known, without starting anything."""
+
+
+class NamePatterns(frozenset):  # type: ignore[type-arg]
+    """A set of tool names and globs: `name in patterns` is true for an entry or a glob that matches it."""
+
+    def __contains__(self, name: object) -> bool:
+        if frozenset.__contains__(self, name):
+            return True
+        return isinstance(name, str) and any(is_pattern(item) and fnmatch.fnmatchcase(name, item) for item in self)
+
+
 class Toolbox:
-    """The tools a session offers, in a stable order, with per-tool policies and opt-outs."""
+    """The tools a session offers, in a stable order, with per-tool policies and opt-outs.
+
+    Registered tools come first (built-ins, then by first registration), then those of each `ToolSource`
+    (`add_source`), so the tool list Claude sees keeps its order from turn to turn (prompt caching).
+    """
 
     def __init__(self, tools: Iterable[Tool] = ()) -> None:
         self._tools: dict[str, Tool] = {}
         self.policies: dict[str, Policy] = {}
-        self.disabled: frozenset[str] = frozenset()
+        self.disabled: frozenset[str] = NamePatterns()
+        self.sources: list[ToolSource] = []
         self._lock = threading.Lock()
         for item in tools:
             self.add(item)
@@ -153,25 +182,50 @@ class Toolbox:
         return f"<Toolbox {', '.join(self.names()) or '(empty)'}>"
 
     def __contains__(self, name: object) -> bool:
-        return name in self._tools
+        return isinstance(name, str) and self.get(name) is not None
 
     def __getitem__(self, name: str) -> Tool:
-        return self._tools[name]
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
 
     def __iter__(self) -> Iterator[Tool]:
-        with self._lock:
-            return iter(list(self._tools.values()))
+        return iter(self.tools(start=False))
 
     def __len__(self) -> int:
-        return len(self._tools)
+        return len(self.tools(start=False))
 
     def get(self, name: str) -> Tool | None:
-        return self._tools.get(name)
+        """The tool called `name`: registered, or already listed by a source (nothing is started)."""
+        found = self._tools.get(name)
+        if found is None and self.sources:
+            found = next((item for item in self._source_tools(None, start=False) if item.name == name), None)
+        return found
 
     def names(self) -> list[str]:
-        """Tool names in the order they are offered (built-ins first, then by first registration)."""
+        """Tool names in the order they are offered (built-ins first, then by first registration, then sources)."""
+        return [item.name for item in self.tools(start=False)]
+
+    def tools(self, names: Iterable[str] | None = None, *, start: bool = False) -> list[Tool]:
+        """Every tool in offered order; with `start`, sources list theirs first (`names` may narrow which)."""
         with self._lock:
-            return list(self._tools)
+            own = list(self._tools.values())
+        return own + self._source_tools(names, start=start) if self.sources else own
+
+    def _source_tools(self, names: Iterable[str] | None, *, start: bool) -> list[Tool]:
+        wanted = None if names is None else tuple(names)
+        own = set(self._tools)
+        found: list[Tool] = []
+        for source in list(self.sources):
+            found += [item for item in source.tools(wanted, start=start) if item.name not in own]
+        return found
+
+    def add_source(self, source: ToolSource) -> ToolSource:
+        """Offer `source`'s tools after the registered ones (once; adding it again changes nothing)."""
+        if source not in self.sources:
+            self.sources = [*self.sources, source]
+        return source
 
     # -- registering -----------------------------------------------------------------------------
     def add(self, item: Tool) -> Tool:
@@ -207,11 +261,12 @@ class Toolbox:
 
     # -- policies --------------------------------------------------------------------------------
     def policy(self, name: str) -> Policy:
-        """The effective policy: configured for `name`, else configured for "*", else the tool's own."""
-        configured = self.policies.get(name) or self.policies.get("*")
+        """The effective policy: configured for `name`, else the longest configured glob matching it
+        (`mcp__git__*`, then `*`), else the tool's own."""
+        configured = configured_policy(name, self.policies)
         if configured:
             return configured
-        item = self._tools.get(name)
+        item = self.get(name)
         return item.consent if item is not None else "deny"
 
     def set_policy(self, name: str, policy: str) -> None:
@@ -223,29 +278,35 @@ class Toolbox:
         if policies is not None:
             self.policies = {name: check_policy(value, name) for name, value in policies.items()}
         if disabled is not None:
-            self.disabled = frozenset(disabled)
+            self.disabled = NamePatterns(disabled)
 
     def validate_names(self, names: Iterable[str]) -> None:
-        """Raise `ConfigurationError` for names that are not registered (e.g. `--tools` typos)."""
-        unknown = [name for name in names if name not in self._tools]
+        """Raise `ConfigurationError` for names (or globs) that match no tool (e.g. `--tools` typos)."""
+        names = tuple(names)
+        known = [item.name for item in self.tools(names, start=True)]
+        unknown = [name for name in names if not (fnmatch.filter(known, name) if is_pattern(name) else name in known)]
         if unknown:
             raise ConfigurationError(f"unknown tool(s): {', '.join(unknown)}; available: "
                                      f"{', '.join(self.names()) or 'none'} (see `%claude tools`)")
 
     # -- the agent loop's interface --------------------------------------------------------------
     def definitions(self, names: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
-        """API tool parameters in registration order: `names` None → every enabled tool, () → none.
+        """API tool parameters in offered order: `names` None → every enabled tool, () → none.
 
-        Explicitly named tools are offered even when disabled in config; unknown names are skipped
+        Sources start what they need to list their tools. Explicitly named tools are offered even when
+        disabled in config; a glob in `names` picks the enabled tools it matches; unknown names are skipped
         (check them first with `validate_names`).
         """
-        with self._lock:
-            tools = list(self._tools.values())
+        if names is not None and not names:
+            return []
+        tools = self.tools(names, start=True)
         if names is None:
             chosen = [item for item in tools if item.name not in self.disabled]
         else:
-            wanted = set(names)
-            chosen = [item for item in tools if item.name in wanted]
+            exact = {name for name in names if not is_pattern(name)}
+            globs = NamePatterns(name for name in names if is_pattern(name))
+            chosen = [item for item in tools if item.name in exact
+                      or (item.name in globs and item.name not in self.disabled)]
         return [copy.deepcopy(item.definition) for item in chosen]
 
     def run(self, calls: list[dict[str, Any]], emit: Callable[[Event], None], cancellation: Cancellation | None,
@@ -265,9 +326,11 @@ def default_toolbox() -> Toolbox:
     global _default
     with _default_lock:
         if _default is None:
+            from ..mcp.source import default_source
             from .builtins import builtin_tools
 
             _default = Toolbox(builtin_tools())
+            _default.add_source(default_source())    # MCP servers' tools (nothing starts until a turn needs them)
         return _default
 
 

@@ -1,0 +1,196 @@
+"""MCP server configuration in Claude Code's `.mcp.json` shape: parsing, `${VAR}` expansion, where files are."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigurationError
+from ..secrets import redact, register_secrets
+
+__all__ = ["ServerConfig", "parse_servers", "parse_server", "config_files", "notebook_folder", "read_config_file",
+           "ServersDict", "TRANSPORTS", "CONFIG_FILE"]
+
+CONFIG_FILE = ".mcp.json"
+TRANSPORTS = ("stdio", "http", "sse")
+_SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_STDIO_KEYS = frozenset({"type", "command", "args", "env", "cwd"})
+_REMOTE_KEYS = frozenset({"type", "url", "headers"})
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """One server: a command to launch (stdio) or a URL (http, sse). `repr` never shows env or header values."""
+
+    name: str
+    transport: str                                   # "stdio", "http" or "sse"
+    command: str = ""
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    url: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    origin: str = ""                                  # where it was configured: a file, the config, `%claude mcp add`
+
+    def __repr__(self) -> str:
+        return f"<ServerConfig {self.name!r} {self.summary}>"
+
+    @property
+    def summary(self) -> str:
+        """What starts it, secrets left out: the command line and env names, or the URL and header names."""
+        if self.transport == "stdio":
+            text = " ".join([self.command, *self.args])
+            if self.env:
+                text += f" (env: {', '.join(sorted(self.env))})"
+        else:
+            text = f"{self.transport} {self.url}"
+            if self.headers:
+                text += f" (headers: {', '.join(sorted(self.headers))})"
+        return redact(text)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `.mcp.json` / Agent SDK shape (values in full: for the SDK and files only, never for display)."""
+        if self.transport == "stdio":
+            data: dict[str, Any] = {"type": "stdio", "command": self.command, "args": list(self.args)}
+            if self.env:
+                data["env"] = dict(self.env)
+            return data
+        data = {"type": self.transport, "url": self.url}
+        if self.headers:
+            data["headers"] = dict(self.headers)
+        return data
+
+
+class ServersDict(dict):  # type: ignore[type-arg]
+    """`ClaudeMagic.mcp_servers` as stored: a plain dict whose repr (as `%config ClaudeMagic` shows it) hides values."""
+
+    def __repr__(self) -> str:
+        try:
+            servers = parse_servers(self, "ClaudeMagic.mcp_servers")
+        except ConfigurationError:
+            return f"{{{', '.join(repr(name) for name in self)}: ...}}"
+        return "{" + ", ".join(f"{name!r}: <{server.summary}>" for name, server in servers.items()) + "}"
+
+    __str__ = __repr__
+
+
+def parse_servers(data: Any, origin: str) -> dict[str, ServerConfig]:
+    """`{"mcpServers": {...}}` or the bare `{NAME: {...}}` mapping, as validated `ServerConfig`s in order."""
+    if isinstance(data, Mapping) and "mcpServers" in data:
+        data = data["mcpServers"]
+    if not isinstance(data, Mapping):
+        raise ConfigurationError(f"{origin}: MCP servers must be a mapping of names to servers, "
+                                 f"not {type(data).__name__}")
+    return {str(name): parse_server(str(name), entry, origin) for name, entry in data.items()}
+
+
+def parse_server(name: str, entry: Any, origin: str) -> ServerConfig:
+    """One server entry: `{"command", "args", "env"}` or `{"type": "http"|"sse", "url", "headers"}`."""
+    where = f"{origin}: MCP server {name!r}"
+    if not _SERVER_NAME.match(name):
+        raise ConfigurationError(f"{where}: a server name is 1-40 letters, digits, '_' or '-'")
+    if not isinstance(entry, Mapping):
+        raise ConfigurationError(f"{where} must be a mapping such as {{\"command\": ..., \"args\": [...]}} "
+                                 "or {\"type\": \"http\", \"url\": ...}")
+    transport = entry.get("type") or ("stdio" if "command" in entry else "http" if "url" in entry else "")
+    if transport not in TRANSPORTS:
+        raise ConfigurationError(f"{where}: type must be one of {', '.join(TRANSPORTS)} "
+                                 f"(or give a command or a url), not {transport!r}")
+    unknown = sorted(set(entry) - (_STDIO_KEYS if transport == "stdio" else _REMOTE_KEYS))
+    if unknown:
+        raise ConfigurationError(f"{where}: unknown key(s) {', '.join(unknown)} for a {transport} server")
+    if transport == "stdio":
+        command = _expand(_string(entry.get("command"), where, "command"))
+        if not command.strip():
+            raise ConfigurationError(f"{where}: the command is empty")
+        args = tuple(_expand(_string(arg, where, "args[]")) for arg in _list(entry.get("args", []), where))
+        env = _secret_map(entry.get("env", {}), where, "env")
+        cwd = entry.get("cwd")
+        return ServerConfig(name, "stdio", command=command, args=args, env=env,
+                            cwd=_expand(_string(cwd, where, "cwd")) if cwd is not None else None, origin=origin)
+    url = _expand(_string(entry.get("url"), where, "url"))
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{where}: url must start with http:// or https://")
+    headers = _secret_map(entry.get("headers", {}), where, "headers")
+    return ServerConfig(name, transport, url=url, headers=headers, origin=origin)
+
+
+def _string(value: Any, where: str, key: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{where}: {key} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise ConfigurationError(f"{where}: args must be a list of strings")
+    return list(value)
+
+
+def _secret_map(value: Any, where: str, key: str) -> dict[str, str]:
+    """`env` / `headers`: strings to strings, `${VAR}` expanded; every value is registered as a secret."""
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"{where}: {key} must be a mapping of names to strings")
+    result = {}
+    for name, raw in value.items():
+        if not isinstance(raw, str):
+            raise ConfigurationError(f"{where}: {key}[{name!r}] must be a string, not {type(raw).__name__}")
+        expanded = _expand(raw)
+        register_secrets([expanded])           # "Bearer TOKEN": the token alone becomes a secret too
+        result[str(name)] = expanded
+    return result
+
+
+def _expand(text: str) -> str:
+    """`${VAR}` and `${VAR:-default}` from the environment, as Claude Code expands `.mcp.json`."""
+    def value(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = os.environ.get(name)
+        if found is None:
+            if default is None:
+                raise ConfigurationError(f"${{{name}}} is used in the MCP configuration but is not set "
+                                         "in the kernel's environment")
+            return default
+        return found
+
+    return _VARIABLE.sub(value, text) if "${" in text else text
+
+
+def notebook_folder(user_ns: Mapping[str, Any] | None = None) -> Path | None:
+    """The running notebook's folder: VS Code's `__vsc_ipynb_file__`, else Jupyter's `JPY_SESSION_NAME`."""
+    candidates = [(user_ns or {}).get("__vsc_ipynb_file__"), os.environ.get("JPY_SESSION_NAME")]
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.strip():
+            path = Path(candidate).expanduser()
+            if path.suffix == ".ipynb" and path.parent.is_dir():
+                return path.parent.resolve()
+    return None
+
+
+def config_files(folders: Iterable[Path | None]) -> list[Path]:
+    """The `.mcp.json` files of `folders` that exist (each once, in order)."""
+    found: list[Path] = []
+    for folder in folders:
+        if folder is None:
+            continue
+        path = (folder / CONFIG_FILE).resolve()
+        if path.is_file() and path not in found:
+            found.append(path)
+    return found
+
+
+def read_config_file(path: Path) -> dict[str, ServerConfig]:
+    """One `.mcp.json` file's servers (a one-line `ConfigurationError` when it is not valid)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigurationError(f"Could not read {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise ConfigurationError(f"{path} is not valid JSON: {error}") from None
+    return parse_servers(data, str(path))
