@@ -33,6 +33,15 @@ class Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815
 
+    def do_HEAD(self) -> None:  # noqa: N802 - Claude Code's `HEAD /api/hello`: status and headers, no body
+        """Answer like GET but send no body."""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        response = api.handle(self.owner, "HEAD", self.path, headers, None)
+        self.send_response(response.status)
+        self.send_header("content-length", "0")
+        self.end_headers()
+        self.owner._log(f"HEAD {self.path} -> {response.status}")
+
     def _read_body(self) -> bytes | None:
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
             parts = []

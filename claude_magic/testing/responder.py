@@ -22,6 +22,8 @@ def last_user_text(body: dict[str, Any]) -> str:
             return content
         blocks = [b for b in content or [] if isinstance(b, dict)]
         texts = [b["text"] for b in blocks if b.get("type") == "text" and isinstance(b.get("text"), str)]
+        said = [text for text in texts if not text.lstrip().startswith("<system-reminder>")]  # Claude Code's context
+        texts = said or texts
         if texts:
             return "\n".join(texts)
         kinds = sorted({str(b.get("type")) for b in blocks})

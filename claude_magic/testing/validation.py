@@ -1,6 +1,7 @@
 """API-like validation of a Messages request; a refusal carries the API's 400 wording.
 
-Checked: `model`, `max_tokens`, `messages` (roles, strict alternation starting with `user`, non-empty
+Checked: `model`, `max_tokens`, `messages` (roles, strict alternation starting with `user` — `system`
+messages, which Claude Code sends, sit outside it and hold text only —, non-empty
 content, non-blank text, no trailing whitespace at the end of an assistant prefill), tool use and
 result pairing between neighbouring messages, unique `tool_use` ids, thinking signatures, the
 `thinking` configuration, `tools` and `system` shapes. Unknown top-level keys pass.
@@ -138,9 +139,12 @@ def _check_messages(messages: object, signature_ok: SignatureCheck) -> None:
         if not isinstance(message, dict):
             raise RequestRejected(f"messages.{index}: Input should be a valid dictionary")
         role = message.get("role")
+        if role == "system":                   # Claude Code's mid-conversation system text: outside the alternation
+            _check_system_message(index, message)
+            continue
         if role not in ("user", "assistant"):
-            raise RequestRejected(f"messages.{index}.role: Input should be 'user' or 'assistant'")
-        if index == 0 and role != "user":
+            raise RequestRejected(f"messages.{index}.role: Input should be 'user', 'assistant' or 'system'")
+        if previous_role is None and role != "user":
             raise RequestRejected('messages: first message must use the "user" role')
         if role == previous_role:
             raise RequestRejected(
@@ -148,8 +152,23 @@ def _check_messages(messages: object, signature_ok: SignatureCheck) -> None:
             )
         previous_role = role
         _check_content(index, message, signature_ok)
-    _check_final_prefill(messages)
-    _check_tool_pairing(messages)
+    conversation = [message for message in messages if message.get("role") != "system"]
+    if not conversation:
+        raise RequestRejected("messages: at least one user message is required")
+    _check_final_prefill(conversation)
+    _check_tool_pairing(conversation)
+
+
+def _check_system_message(index: int, message: dict[str, Any]) -> None:
+    """A `role: "system"` message holds text only (a string or text blocks)."""
+    content = message.get("content")
+    if isinstance(content, str) and content:
+        return
+    if isinstance(content, list) and content and all(
+            isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str)
+            for block in content):
+        return
+    raise RequestRejected(f"messages.{index}.content: a system message holds text only")
 
 
 def _check_content(index: int, message: dict[str, Any], signature_ok: SignatureCheck) -> None:

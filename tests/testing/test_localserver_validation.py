@@ -46,7 +46,7 @@ REFUSED = {
     "max_tokens over the model's limit": (body(max_tokens=10**6), "maximum allowed number of output tokens"),
     "no messages": (body(messages=None), "messages: Field required"),
     "empty messages": (body(messages=[]), "at least one message is required"),
-    "bad role": (conversation({"role": "system", "content": "x"}), "Input should be 'user' or 'assistant'"),
+    "bad role": (conversation({"role": "tool", "content": "x"}), "Input should be 'user', 'assistant' or 'system'"),
     "first assistant": (conversation({"role": "assistant", "content": "x"}, USER), "first message must use"),
     "two users": (conversation(USER, USER), 'found multiple "user" roles in a row'),
     "two assistants": (
