@@ -97,6 +97,8 @@ def handle(server: LocalServer, method: str, target: str, headers: dict[str, str
     server._record(RecordedRequest(target, method, headers, body))
     parts = urlsplit(target)
     path = parts.path.rstrip("/")
+    if path == "/api/hello" and method in ("GET", "HEAD"):  # Claude Code's reachability probe
+        return _json(200, {"message": "hello"})
     if path == TOKEN_PATH:                      # OAuth clients authenticate with the grant itself
         return server.oauth.token_endpoint(method, headers, raw)
     failure = _auth_error(server, headers)
