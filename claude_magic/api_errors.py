@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .accumulate import ToolInputError
-from .credentials import credential_error
+from .credentials import credential_error, sent_credentials
 from .errors import ApiError, StreamCutOff
 from .secrets import redact
 
@@ -28,7 +28,7 @@ def translate_exception(exc: BaseException, *, model: str, base_url: str, retrie
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         error_type = _error_type(exc)
-        detail = redact(_api_message(exc)).rstrip(".")
+        detail = redact(_api_message(exc), sent_credentials(exc)).rstrip(".")   # an echoed profile token too
         if status == 200 or streaming_started:
             kind = error_type or "stream_error"
             label = "Claude is overloaded" if kind == "overloaded_error" else f"The API reported {kind}"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 __all__ = ["CredentialInfo", "resolve_api_credential", "checked_headers", "credential_error", "configuration_problem",
+           "sent_credentials",
            "CREDENTIAL_ENVIRONMENT", "AUTH_HEADERS", "DEFAULT_BASE_URL", "SETUP_HINT"]
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -138,6 +139,26 @@ def configuration_problem(error: BaseException) -> str:
     first_line = redact(str(error)).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return (f"The Anthropic credential configuration cannot be used: {first_line.rstrip('.')[:400]}. "
             "Fix it or unset the variable that selects it; `%claude auth` shows what was found.")
+
+
+def sent_credentials(error: BaseException) -> tuple[str, ...]:
+    """The credential values the failed request carried, to scrub an error body that echoes them (not kept).
+
+    A profile's or federation's token is known only to the SDK; the request it signed is the one place
+    claude-magic sees it, and only for the moment an error is translated."""
+    try:
+        request = getattr(getattr(error, "response", None), "request", None) or getattr(error, "request", None)
+    except RuntimeError:                     # an httpx response built without a request
+        return ()
+    headers = getattr(request, "headers", None)
+    if headers is None:
+        return ()
+    values: list[str] = []
+    for name in AUTH_HEADERS:
+        value = headers.get(name)
+        if isinstance(value, str) and value:
+            values += [value, value.split(" ", 1)[-1]]
+    return tuple(values)
 
 
 def credential_error(error: BaseException) -> ApiError | None:

@@ -45,18 +45,19 @@ def _custom_header_values() -> Iterator[str]:
             yield line[colon + 1:].strip()
 
 
-def _secrets() -> list[str]:
-    """Every configured secret value, longest first (so a secret containing another is replaced whole)."""
+def _secrets(extra: Iterable[str] = ()) -> list[str]:
+    """Every configured secret value (and `extra`), longest first (a secret containing another goes whole)."""
     with _registered_lock:
         values = set(_registered)
+    values.update(extra)
     values.update(os.environ.get(variable) or "" for variable in CREDENTIAL_VARIABLES)
     values.update(_custom_header_values())
     return sorted((value for value in values if len(value) >= MIN_SECRET_LENGTH), key=len, reverse=True)
 
 
-def redact(text: str) -> str:
-    """Replace the configured secrets, and anything shaped like an Anthropic key or token, in `text`."""
-    for secret in _secrets():
+def redact(text: str, extra: Iterable[str] = ()) -> str:
+    """Replace the configured secrets, `extra` ones, and anything shaped like an Anthropic key or token."""
+    for secret in _secrets(extra):
         if secret in text:
             text = text.replace(secret, REDACTED)
     if "sk-ant-" in text:

@@ -131,8 +131,7 @@ class OAuthIssuer:
         tokens = self.issue(client_id)
         return Response(200, [dumps({"access_token": tokens.access_token, "token_type": "Bearer",
                                      "expires_in": self.expires_in, "refresh_token": tokens.refresh_token,
-                                     "scope": "user:inference"}).encode()],
-                        headers={"cache-control": "no-store"})
+                                     "scope": "user:inference"}).encode()], headers=_headers())
 
 
 def _grant(content_type: str, raw: bytes | None) -> dict[str, Any] | None:
@@ -150,4 +149,9 @@ def _grant(content_type: str, raw: bytes | None) -> dict[str, Any] | None:
 def _oauth_error(status: int, error: str, description: str) -> Response:
     """An RFC 6749 error response."""
     return Response(status, [dumps({"error": error, "error_description": description}).encode()],
-                    headers={"cache-control": "no-store"})
+                    headers=_headers())
+
+
+def _headers() -> dict[str, str]:
+    """Token responses are never cached, and carry a request id like every API response."""
+    return {"cache-control": "no-store", "request-id": f"req_local_{secrets.token_hex(12)}"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Iterator
@@ -98,7 +99,7 @@ def shell(ipython_shell: Any) -> Iterator[Any]:
     """The real IPython shell on a fresh session (no SDK retries); the magic's settings restored afterwards."""
     session_module._session = None
     magic = ipython_shell.magics_manager.registry["ClaudeMagic"]
-    saved = {name: getattr(magic, name) for name in ("model", "max_retries", "headers", "base_url")}
+    saved = {name: copy.copy(getattr(magic, name)) for name in ("model", "max_retries", "headers", "base_url")}
     magic.max_retries = 0
     magic.model = "claude-sonnet-5-5"
     yield ipython_shell
