@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ClaudeMagicError
+from .running_cell import request_cell_id
 from .tracebacks import cell_traceback
 
 __all__ = [
@@ -132,7 +133,8 @@ class ErrorTracker:
         self._records.append(ErrorRecord(
             source=source, error_type=_type_name(type(error)), message=" ".join(message.split())[:2000],
             traceback=_middle_truncate(self._traceback(error), _STORED_TRACEBACK, "traceback"),
-            execution_count=getattr(result, "execution_count", None), cell_id=getattr(info, "cell_id", None),
+            execution_count=getattr(result, "execution_count", None),
+            cell_id=getattr(info, "cell_id", None) or request_cell_id(self._shell),   # IPython < 8.3: no cell_id
         ))
 
     def _traceback(self, error: Exception) -> str:

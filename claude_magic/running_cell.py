@@ -16,7 +16,7 @@ import contextlib
 import weakref
 from typing import Any
 
-__all__ = ["CellWatcher", "watch_cells", "unwatch_cells", "running_cell_id"]
+__all__ = ["CellWatcher", "watch_cells", "unwatch_cells", "running_cell_id", "request_cell_id"]
 
 
 class CellWatcher:
@@ -104,10 +104,10 @@ def running_cell_id(shell: Any) -> str | None:
         return str(cell_id)
     if watcher is not None and watcher.depth > 1:
         return None   # a cell run by another cell: the request's cellId is the outer cell's
-    return _request_cell_id(shell)
+    return request_cell_id(shell)
 
 
-def _request_cell_id(shell: Any) -> str | None:
+def request_cell_id(shell: Any) -> str | None:
     """The `cellId` of the kernel's current execute request (for shells that do not report cell ids)."""
     try:
         cell_id = shell.kernel.get_parent().get("metadata", {}).get("cellId")

@@ -10,8 +10,9 @@ each frame the way IPython shows it, on every IPython version alike:
     File ~/lib/json/decoder.py:353, in JSONDecoder.raw_decode
     --> 353         obj, end = self.scan_once(s, idx)
 
-Cell frames are named by the shell's caching compiler (`shell.compile.format_code_name`, which maps the
-compiled cell's file name, also a kernel's `ipykernel_NNN/NNN.py` temp file, to `In[n]`). Frames that only
+Cell frames are named by the shell's caching compiler, which maps each compiled cell's file name (also a
+kernel's `ipykernel_NNN/NNN.py` temp file) to its number: `shell.compile.format_code_name` (IPython 8.7+),
+else the same map it reads, `shell.compile._filename_map` (IPython 8.0-8.6). Frames that only
 run the cell are left out: everything above the first cell frame, frames inside IPython's and ipykernel's
 packages, and frames that set `__tracebackhide__`. Library frames below the cell (pandas, your modules)
 stay. No colours, no local variables.
@@ -206,7 +207,9 @@ class _CellNamer:
     """Names cell files (`Cell In[3]`) through the shell's compiler and spots IPython's and ipykernel's files."""
 
     def __init__(self, shell: Any) -> None:
-        self._format_code_name = getattr(getattr(shell, "compile", None), "format_code_name", None)
+        compiler = getattr(shell, "compile", None)
+        self._format_code_name = getattr(compiler, "format_code_name", None)          # IPython 8.7+
+        self._numbers: dict[str, int] = getattr(compiler, "_filename_map", None) or {}  # IPython 8.0-8.6
         self._labels: dict[str, str | None] = {}
         self._internal_roots = tuple(
             os.path.dirname(os.path.abspath(module.__file__)) + os.sep
@@ -222,7 +225,8 @@ class _CellNamer:
 
     def _lookup(self, filename: str) -> str | None:
         if self._format_code_name is None:
-            return None
+            number = self._numbers.get(filename)
+            return f"Cell In[{number}]" if number is not None else None
         try:
             named = self._format_code_name(filename)
         except Exception:  # noqa: BLE001 - a third-party compiler's bug must not lose the traceback
