@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -128,3 +129,58 @@ def tool_turn(name: str = "run_python", arguments: dict[str, Any] | None = None,
         StepFinished(1, "end_turn", Usage(output_tokens=5)),
         TurnFinished(result()),
     ]
+
+
+# --- how MathJax finds math in HTML (JupyterLab's MathJax 3 and nbconvert's MathJax 2 alike): each element's
+# text is its own string, <code>/<pre> and the ignore classes are skipped, `\\$` is a literal dollar, and any
+# two `$` of one string make math.
+_SKIP = {"code", "pre", "script", "style", "textarea"}
+_IGNORE = {"tex2jax_ignore", "mathjax_ignore"}
+_MATHJAX = re.compile(r"\\\$|\$\$(?:[^\\]|\\.)+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\$(?:[^$\\]|\\.)+?\$", re.S)
+
+
+class _Strings(HTMLParser):
+    """The text strings MathJax would search, element by element, and all the text a reader sees."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.strings: list[str] = [""]
+        self.text = ""
+        self._stack: list[bool] = []          # per open element: is MathJax skipping it
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("br", "img", "hr", "input", "wbr"):
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        skipped = bool(self._stack and self._stack[-1]) or tag in _SKIP or bool(classes & _IGNORE)
+        self._stack.append(skipped)
+        self.strings.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._stack and tag not in ("br", "img", "hr", "input", "wbr"):
+            self._stack.pop()
+        self.strings.append("")
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+        if not (self._stack and self._stack[-1]):
+            self.strings[-1] += data
+
+
+def strings(fragment: str) -> _Strings:
+    parser = _Strings()
+    parser.feed(fragment)
+    parser.close()
+    return parser
+
+
+def typeset(fragment: str) -> list[str]:
+    """The math MathJax would typeset in this HTML."""
+    found = []
+    for string in strings(fragment).strings:
+        found += [match.group(0) for match in _MATHJAX.finditer(string) if match.group(0) != "\\$"]
+    return found
+
+
+def visible(fragment: str) -> str:
+    return strings(fragment).text

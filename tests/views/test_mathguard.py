@@ -1,15 +1,12 @@
 """mathguard.py: Pandoc's dollar rule, and what each channel (HTML, Markdown, plain text) makes of a money `$`.
 
-`typeset` models how MathJax finds inline math in HTML (JupyterLab's MathJax 3 and nbconvert's MathJax 2 alike):
-each element's text is its own string, `<code>`/`<pre>` and the ignore classes are skipped, `\\$` is a literal
-dollar, and any two `$` of one string make math. The browser test checks the real thing.
+`typeset` (helpers.py) models how MathJax finds math in HTML; tests/browser/test_currency.py checks the real thing.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 
 import cmarkgfm
 import mistune
@@ -20,61 +17,9 @@ from hypothesis import strategies as st
 from claude_magic.views.mathguard import DOLLAR_HTML, markdown_dollars, text_html
 from claude_magic.views.render import markdown_bundle, render_markdown
 
-from .helpers import assert_inert
+from .helpers import assert_inert, typeset, visible
 
 pytestmark = pytest.mark.usefixtures("markdown_renderer")
-
-_SKIP = {"code", "pre", "script", "style", "textarea"}
-_IGNORE = {"tex2jax_ignore", "mathjax_ignore"}
-_MATHJAX = re.compile(r"\\\$|\$\$(?:[^\\]|\\.)+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\$(?:[^$\\]|\\.)+?\$", re.S)
-
-
-class _Strings(HTMLParser):
-    """The text strings MathJax would search, element by element, and all the text a reader sees."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.strings: list[str] = [""]
-        self.text = ""
-        self._stack: list[bool] = []          # per open element: is MathJax skipping it
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("br", "img", "hr", "input", "wbr"):
-            return
-        classes = set((dict(attrs).get("class") or "").split())
-        skipped = bool(self._stack and self._stack[-1]) or tag in _SKIP or bool(classes & _IGNORE)
-        self._stack.append(skipped)
-        self.strings.append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._stack and tag not in ("br", "img", "hr", "input", "wbr"):
-            self._stack.pop()
-        self.strings.append("")
-
-    def handle_data(self, data: str) -> None:
-        self.text += data
-        if not (self._stack and self._stack[-1]):
-            self.strings[-1] += data
-
-
-def strings(fragment: str) -> _Strings:
-    parser = _Strings()
-    parser.feed(fragment)
-    parser.close()
-    return parser
-
-
-def typeset(fragment: str) -> list[str]:
-    """The math MathJax would typeset in this HTML."""
-    found = []
-    for string in strings(fragment).strings:
-        found += [match.group(0) for match in _MATHJAX.finditer(string) if match.group(0) != "\\$"]
-    return found
-
-
-def visible(fragment: str) -> str:
-    return strings(fragment).text
-
 
 MONEY = [
     "The basic plan costs $5 per month and the pro plan costs $10.",
