@@ -110,7 +110,7 @@ class Session:
         with self._state_lock:
             engine = self.engines.get(name)
             if engine is None:
-                engine = self.engines[name] = _make_engine(name, self.clients)
+                engine = self.engines[name] = _make_engine(name, self)
             return engine
 
     def close(self) -> None:
@@ -138,15 +138,15 @@ class Session:
         return saved, notice
 
 
-def _make_engine(name: str, clients: ClientFactory) -> Engine:
+def _make_engine(name: str, session: Session) -> Engine:
     """A new engine by name (the Claude Code one is imported only when used)."""
     if name == "claude-code":
         from .engines.claude_code import ClaudeCodeEngine
 
-        return ClaudeCodeEngine()
+        return ClaudeCodeEngine(session)
     from .engines.api import ApiEngine
 
-    return ApiEngine(clients)
+    return ApiEngine(session.clients)
 
 
 def unpriced(cost: float | None, usage: Usage) -> bool:

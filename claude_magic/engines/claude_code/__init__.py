@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .auth import LoginStatus, login_status
+from .engine import ClaudeCodeEngine
 
-__all__ = ["LoginStatus", "login_status"]
+__all__ = ["ClaudeCodeEngine", "LoginStatus", "login_status"]
