@@ -34,6 +34,8 @@ def one_line(error: BaseException | str, limit: int = _MAX_LINE) -> str:
         mcp_error = getattr(error, "error", None)
         if type(error).__name__ == "MCPError" and getattr(mcp_error, "message", None):
             text = mcp_error.message
+        elif type(error).__name__ == "ValidationError" and callable(getattr(error, "errors", None)):
+            text = _validation_line(error)
         elif isinstance(error, OSError) and error.strerror:
             text = f"{error.strerror}" + (f": {error.filename}" if error.filename else "")
         elif isinstance(error, (TimeoutError, asyncio.TimeoutError)):
@@ -42,6 +44,15 @@ def one_line(error: BaseException | str, limit: int = _MAX_LINE) -> str:
         text = error
     flat = " ".join(redact(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _validation_line(error: Any) -> str:
+    """A pydantic error as "malformed TITLE: where: what" (the server sent data that does not fit MCP)."""
+    details = error.errors(include_url=False)
+    first = details[0] if details else {}
+    where = ".".join(str(part) for part in first.get("loc", ())) or "value"
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"malformed {getattr(error, 'title', 'data')} from the server: {where}: {first.get('msg', '')}{more}"
 
 
 class ServerConnection:

@@ -17,7 +17,10 @@ class McpMissing(ClaudeMagicError):
 
 def mcp_available() -> bool:
     """True when `import mcp` would work (checked without importing it)."""
-    return importlib.util.find_spec("mcp") is not None
+    try:
+        return importlib.util.find_spec("mcp") is not None
+    except (ImportError, ValueError):       # a broken or blocked install
+        return False
 
 
 def require_mcp() -> None:

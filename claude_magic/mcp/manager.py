@@ -137,6 +137,9 @@ class McpManager:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - protocol errors from the server are the call's result
+            if type(error).__name__ == "ValidationError":      # pydantic: the answer is not a CallToolResult
+                return ToolOutput(f"MCP server {server!r} returned a malformed result for {tool}: "
+                                  f"{one_line(error, 200)}", is_error=True)
             return ToolOutput(f"MCP server {server!r} could not run {tool}: {one_line(error)}", is_error=True)
 
 
