@@ -17,8 +17,12 @@ def turn_settings(base: Settings, *, model: str | None = None, system: str | Non
                   max_tokens: int | None = None, think: str | int | None = None,
                   effort: str | None = None, cache_ttl: str | None = None, no_cache: bool = False,
                   chat: str | None = None, new: bool = False, tools: tuple[str, ...] | None = None,
-                  cell_id: str | None = None) -> tuple[Settings, TurnOptions]:
+                  cell_id: str | None = None, engine: str | None = None) -> tuple[Settings, TurnOptions]:
     """Validate per-turn options and apply them over the session defaults."""
+    from .engines.base import ENGINE_NAMES
+
+    if engine is not None and engine not in ENGINE_NAMES:
+        raise ConfigurationError(f"engine must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
     if max_tokens is not None and max_tokens < 1:
         raise ConfigurationError(f"max_tokens must be a positive integer, not {max_tokens}")
     if effort is not None and effort not in EFFORT_LEVELS:
@@ -36,7 +40,7 @@ def turn_settings(base: Settings, *, model: str | None = None, system: str | Non
     if effort is not None and think is None and base.thinking is None:
         think = "adaptive"          # so there is (summarized) thinking to show for the effort spent
     settings = base.with_options(model=model, system=system, max_tokens=max_tokens, thinking=think,
-                                 effort=effort, cache_ttl=cache_ttl)
+                                 effort=effort, cache_ttl=cache_ttl, engine=engine)
     if no_cache:
         settings = settings.with_options(cache=False)
     options = TurnOptions(conversation=chat or "", new=new, cell_id=cell_id, tools=tools)

@@ -65,6 +65,17 @@ class ClaudeMagic(Magics):
     headers = Dict(help="Extra HTTP headers sent with every API request, e.g. {'x-gateway-key': '...'}. "
                    "Values are treated as secrets: never shown in outputs, history, exports or errors."
                    ).tag(config=True)
+    engine = Enum(["auto", "api", "claude-code"], default_value="auto",
+                  help="Who answers: 'api' (the Messages API with an API credential), 'claude-code' (Claude Code "
+                       "through claude-agent-sdk, with its login), or 'auto' (the API when a credential resolves, "
+                       "else Claude Code when it is logged in).").tag(config=True)
+    claude_code_tools = List(Unicode(), help="Claude Code's own tools to offer with the claude-code engine, e.g. "
+                             "['Read', 'Bash'] (none by default); each call still asks per ClaudeMagic.tool_policies."
+                             ).tag(config=True)
+    claude_code_cli = Unicode(None, allow_none=True, help="The `claude` executable for the claude-code engine "
+                              "(default: the CLI bundled with claude-agent-sdk).").tag(config=True)
+    claude_code_env = Dict(help="Extra environment for the Claude Code CLI (e.g. CLAUDE_CONFIG_DIR); values are "
+                           "treated as secrets.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._tool_config_pending = True
@@ -91,6 +102,9 @@ class ClaudeMagic(Magics):
             max_retries=self.max_retries, timeout=self.timeout, tool_timeout=self.tool_timeout,
             tool_result_budget=self.tool_result_budget, aliases=dict(self.aliases), rerun=self.rerun,
             context_window_check=self.context_window_check, extra_headers=self._checked_headers(),
+            engine=self.engine, claude_code_tools=tuple(self.claude_code_tools),
+            claude_code_cli=self.claude_code_cli or None,
+            claude_code_env={str(key): str(value) for key, value in self.claude_code_env.items()},
         )
 
     def _checked_headers(self) -> dict[str, str]:
@@ -203,6 +217,8 @@ class ClaudeMagic(Magics):
     @argument("--code", action="store_true", help="Same as `-f code`.")
     @argument("--no-cache", action="store_true", help="No prompt-cache breakpoint for this cell.")
     @argument("--cache-ttl", choices=["5m", "1h"], help="Prompt-cache lifetime for this cell.")
+    @argument("--engine", choices=["auto", "api", "claude-code"],
+              help="Who answers this cell: the Messages API, Claude Code, or auto (ClaudeMagic.engine).")
     @argument("--schema", metavar="NAME", help="Answer as JSON fitting this schema (a pydantic model, dataclass, "
               "TypedDict or JSON-schema dict in the namespace); the validated object is the result's `output`.")
     @argument("-o", "--out", metavar="VAR", help="Store the answer in VAR: the validated object with --schema, "
@@ -235,7 +251,7 @@ class ClaudeMagic(Magics):
                 session.settings, model=arguments.model, system=arguments.system,
                 max_tokens=arguments.max_tokens, think=arguments.think, effort=arguments.effort,
                 cache_ttl=arguments.cache_ttl, no_cache=arguments.no_cache, chat=arguments.chat,
-                new=arguments.new, tools=tools, cell_id=_cell_id(self.shell),
+                new=arguments.new, tools=tools, cell_id=_cell_id(self.shell), engine=arguments.engine,
             )
         except ConfigurationError as error:
             raise UsageError(str(error)) from None

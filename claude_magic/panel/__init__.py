@@ -19,18 +19,19 @@ _by_cell_lock = threading.Lock()
 def chat(conversation: str = "", *, model: str | None = None, system: str | None = None,
          think: str | int | None = None, effort: str | None = None, max_tokens: int | None = None,
          tools: tuple[str, ...] | list[str] | None = None, thinking_open: bool = False,
-         height: str = "480px") -> ChatPanel:
+         height: str = "480px", engine: str | None = None) -> ChatPanel:
     """A chat panel on `conversation` (default: the one `%%claude` cells use); shown when it is a cell's result.
 
     Options are the `%%claude` ones: `model` (id or alias; also a selector in the panel), `system`,
-    `think` ("adaptive" or a budget), `effort`, `max_tokens`, `tools` (names offered; `()` for none).
+    `think` ("adaptive" or a budget), `effort`, `max_tokens`, `tools` (names offered; `()` for none),
+    `engine` ("api", "claude-code" or "auto": `ClaudeMagic.engine`).
     Re-running the cell that made a panel closes the old one.
     """
     from ..session import get_session
 
     panel = ChatPanel(get_session(), conversation=conversation, model=model, system=system, think=think,
                       effort=effort, max_tokens=max_tokens, tools=tuple(tools) if tools is not None else None,
-                      thinking_open=thinking_open, height=height)
+                      thinking_open=thinking_open, height=height, engine=engine)
     cell = _cell_id(panel.shell)
     if cell is not None:
         with _by_cell_lock:

@@ -70,14 +70,15 @@ class ChatPanel:
     def __init__(self, session: Session | None = None, *, conversation: str = "", model: str | None = None,
                  system: str | None = None, think: str | int | None = None, effort: str | None = None,
                  max_tokens: int | None = None, tools: tuple[str, ...] | None = None,
-                 thinking_open: bool = False, height: str = "480px", shell: Any = None) -> None:
+                 thinking_open: bool = False, height: str = "480px", shell: Any = None,
+                 engine: str | None = None) -> None:
         import ipywidgets
 
         self.session = session or get_session()
         self.id = uuid.uuid4().hex[:10]
         self.conversation_name = conversation
         self.options: dict[str, Any] = {"system": system, "think": think, "effort": effort,
-                                        "max_tokens": max_tokens, "tools": tools}
+                                        "max_tokens": max_tokens, "tools": tools, "engine": engine}
         self.thinking_open = thinking_open
         self.shell = shell if shell is not None else _current_shell()
         self.runner = MainThreadRunner.for_kernel(self.shell)
