@@ -59,7 +59,7 @@ def test_usage_and_tokens_are_shown(executed: Any) -> None:
     notebook, _ = executed
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     usage = output_text(next(cell for cell in code_cells if cell.source == "%claude usage"))
-    assert "**session**" in usage and "cache read" in usage
+    assert "**session**" in usage and "cache-read tokens" in usage
     tokens = output_text(next(cell for cell in code_cells if cell.source == "%claude tokens"))
     assert "context window" in tokens
     answer = output_text(next(cell for cell in code_cells if cell.source.startswith("%%claude\nHere is")))
