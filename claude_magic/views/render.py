@@ -62,10 +62,7 @@ _MATH = scanner(
     r"|(?P<raw><(?=/?[a-zA-Z])(?!/?(?:" + "|".join(sorted(_RAW_OK)) + r")\b)(?![a-zA-Z][\w+.-]*:|[^\s>]+@))",
     lead="<",
 )
-# A token in text, or a whole tag that holds one (sanitized HTML has no raw `<` or `>` inside text or
-# attribute values, so a tag is `<…>` with neither inside).
-_MATH_TOKEN = re.compile(r"<[^<>]*?cmmath[0-9a-f]{8}x\d+x[^<>]*>|cmmath([0-9a-f]{8})x(\d+)x")
-_TAG_TOKEN = re.compile(r"cmmath([0-9a-f]{8})x(\d+)x")
+_MATH_TOKEN = re.compile(r"cmmath([0-9a-f]{8})x(\d+)x")
 _lock = threading.Lock()        # one converter, used by one thread at a time
 _state: dict[str, Any] = {}
 
@@ -221,18 +218,21 @@ def _restore_math(html_text: str, prefix: str, saved: list[str | None]) -> str:
     if not saved:
         return html_text
     nonce = prefix[len("cmmath"):-1]
-
-    def attribute(match: re.Match[str]) -> str:
-        if match.group(1) != nonce:
-            return match.group(0)
-        return html.escape(saved[int(match.group(2))] or "$", quote=True)
+    # Sanitized HTML has no raw `<` or `>` in text or attribute values, so the later of the two before a token
+    # says whether it sits inside a tag; only the stretch since the previous token is searched (linear).
+    state = {"end": 0, "in_tag": False}
 
     def restore(match: re.Match[str]) -> str:
-        if match.group(1) is None:                     # a tag holding tokens
-            return _TAG_TOKEN.sub(attribute, match.group(0))
         if match.group(1) != nonce:
             return match.group(0)
+        at, since = match.start(), state["end"]
+        opened, closed = html_text.rfind("<", since, at), html_text.rfind(">", since, at)
+        if opened != closed:                            # both -1: no tag boundary since the previous token
+            state["in_tag"] = opened > closed
+        state["end"] = match.end()
         math = saved[int(match.group(2))]
+        if state["in_tag"]:
+            return html.escape(math or "$", quote=True)
         return DOLLAR_HTML if math is None else html.escape(math, quote=True)
 
     return _MATH_TOKEN.sub(restore, html_text)
