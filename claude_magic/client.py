@@ -18,6 +18,7 @@ from .credentials import (
     resolve_api_credential,
 )
 from .errors import ClaudeMagicError, ConfigurationError, MissingCredentialError
+from .secrets import register_secrets
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class ClientFactory:
 
     def get(self, settings: Settings) -> anthropic.Anthropic:
         """The client for these settings; raises `MissingCredentialError` when the SDK's chain finds nothing."""
+        register_secrets(settings.extra_headers.values())    # Settings built in code skip the magic's check
         info = resolve_api_credential(settings)
         if info is None:
             raise MissingCredentialError()

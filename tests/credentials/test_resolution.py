@@ -8,6 +8,7 @@ from pathlib import Path
 
 import anthropic
 import pytest
+from anthropic.lib.credentials import WorkloadIdentityCredentials
 
 from claude_magic.client import ClientFactory, resolved_base_url
 from claude_magic.credentials import CredentialInfo, resolve_api_credential
@@ -68,6 +69,8 @@ def test_explicit_profile(oauth_profile: tuple[Profiles, object], claude_server:
     assert info.refreshed and info.base_url == claude_server.base_url
     assert info.config_path == str(profiles.root / "configs" / "work.json")
     assert resolved_base_url(Settings()) == claude_server.base_url           # the profile pins the host
+    plain = anthropic.Anthropic()                                            # the SDK agrees on both
+    assert plain.credentials.profile == "work" and str(plain.base_url).rstrip("/") == claude_server.base_url
 
 
 def test_active_profile_on_disk(profiles: Profiles, claude_server: LocalServer) -> None:
@@ -78,6 +81,7 @@ def test_active_profile_on_disk(profiles: Profiles, claude_server: LocalServer) 
     profiles.activate("team")
     info = resolve_api_credential(Settings())
     assert info is not None and (info.source, info.selected_by) == ("profile 'team'", "active_config")
+    assert anthropic.Anthropic().credentials.profile == "team"
     assert not info.refreshed                        # no client_id: the file is rotated by something else
 
 
@@ -95,6 +99,7 @@ def test_federation_variables(no_credentials: Path, monkeypatch: pytest.MonkeyPa
     assert info is not None and (info.kind, info.source) == ("federation", "ANTHROPIC_FEDERATION_RULE_ID")
     assert info.label == "workload identity federation (ANTHROPIC_FEDERATION_RULE_ID)"
     assert len(claude_server.requests) == before                  # resolving exchanged nothing
+    assert isinstance(anthropic.Anthropic().credentials, WorkloadIdentityCredentials)
     monkeypatch.setenv("ANTHROPIC_PROFILE", "default")
     info = resolve_api_credential(Settings())
     assert info is not None and info.kind == "profile"
@@ -102,6 +107,7 @@ def test_federation_variables(no_credentials: Path, monkeypatch: pytest.MonkeyPa
 
 def test_nothing(no_credentials: Path) -> None:
     assert resolve_api_credential(Settings()) is None
+    assert anthropic.Anthropic().credentials is None
     with pytest.raises(MissingCredentialError) as raised:
         ClientFactory().get(Settings())
     message = str(raised.value)
@@ -183,4 +189,7 @@ def test_other_settings_share_nothing_secret_in_the_key(no_credentials: Path, mo
     factory.get(settings)
     keys = repr(list(factory._clients))
     assert "key-that-must-not-be-in-the-cache-key" not in keys and "header-value-not-in-the-key" not in keys
+    from claude_magic.secrets import redact
+
+    assert redact("echo header-value-not-in-the-key") == "echo [redacted]"   # Settings from code: secret too
     assert factory.get(settings.with_options(max_retries=5)) is not factory.get(settings)
