@@ -93,6 +93,18 @@ def parse_servers(data: Any, origin: str) -> dict[str, ServerConfig]:
 def parse_server(name: str, entry: Any, origin: str) -> ServerConfig:
     """One server entry: `{"command", "args", "env"}` or `{"type": "http"|"sse", "url", "headers"}`."""
     where = f"{origin}: MCP server {name!r}"
+    try:
+        return _parse(name, entry, origin, where)
+    except _MissingVariable as missing:
+        raise ConfigurationError(f"{where}: ${{{missing}}} is used but not set in the kernel's environment "
+                                 f"(set it, or write ${{{missing}:-default}})") from None
+
+
+class _MissingVariable(Exception):
+    """A `${VAR}` without a default whose variable is not set."""
+
+
+def _parse(name: str, entry: Any, origin: str, where: str) -> ServerConfig:
     if not _SERVER_NAME.match(name):
         raise ConfigurationError(f"{where}: a server name is 1-40 letters, digits, '_' or '-'")
     if not isinstance(entry, Mapping):
@@ -154,8 +166,7 @@ def _expand(text: str) -> str:
         found = os.environ.get(name)
         if found is None:
             if default is None:
-                raise ConfigurationError(f"${{{name}}} is used in the MCP configuration but is not set "
-                                         "in the kernel's environment")
+                raise _MissingVariable(name)
             return default
         return found
 
