@@ -190,6 +190,7 @@ def _start(session: Any, settings: Settings, record: RunRecord, jobs: list[Job],
                            estimate=estimate, note=note)
         result._jobs = {job.id: job for job in [*jobs, *(j for js in (adopt or {}).values() for j in js.values())]}
         if display is not None:
+            display.update(runner.snapshot())
             display.finish(result.summary())
         if runner.error is not None:
             raise _failure(runner.error, result)
