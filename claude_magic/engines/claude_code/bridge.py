@@ -14,7 +14,9 @@ from typing import Any
 from .session_client import LiveClient
 from .translate import KERNEL_SERVER, display_name
 
-__all__ = ["kernel_server", "permission_callback", "mcp_result"]
+__all__ = ["kernel_server", "permission_callback", "consent_hooks", "mcp_result"]
+
+CONSENT_SECONDS = 24 * 3600.0      # a person deciding: no hook timeout in practice
 
 
 def mcp_result(block: dict[str, Any]) -> dict[str, Any]:
@@ -86,3 +88,36 @@ def permission_callback(live: LiveClient) -> Any:
         return PermissionResultAllow() if allowed else PermissionResultDeny(message=message)
 
     return can_use_tool
+
+
+def consent_hooks(live: LiveClient) -> dict[str, Any]:
+    """A PreToolUse hook: every tool call passes through the kernel's consent, whatever Claude Code's own rules say.
+
+    Claude Code allows some calls by itself (read-only shell commands); the hook sees each one first. Kernel
+    tools pass (their executor asks where they run); their tool_use id is noted for the MCP handler.
+    """
+    from claude_agent_sdk import HookMatcher
+
+    async def pre_tool_use(data: Any, tool_use_id: str | None, _context: Any) -> dict[str, Any]:
+        channel = live.channel
+        tool_name = str(data.get("tool_name", ""))
+        name = display_name(tool_name)
+        if channel is None or channel.closed:
+            return _decision("deny", "The tool call was not run: the turn is over.")
+        if name != tool_name:
+            channel.kernel_ids.setdefault(name, collections.deque()).append(tool_use_id or "")
+            return _decision("allow", "")
+        reply: concurrent.futures.Future[tuple[bool, str]] = concurrent.futures.Future()
+        channel.put("consent", {"id": tool_use_id or "", "name": tool_name,
+                                "input": dict(data.get("tool_input") or {})}, reply)
+        allowed, message = await asyncio.wrap_future(reply)
+        return _decision("allow" if allowed else "deny", message)
+
+    return {"PreToolUse": [HookMatcher(matcher=None, hooks=[pre_tool_use], timeout=CONSENT_SECONDS)]}
+
+
+def _decision(decision: str, reason: str) -> dict[str, Any]:
+    output: dict[str, Any] = {"hookEventName": "PreToolUse", "permissionDecision": decision}
+    if reason:
+        output["permissionDecisionReason"] = reason
+    return {"hookSpecificOutput": output}

@@ -22,7 +22,7 @@ from ...tools.context import ToolCall
 from ...tools.output import content_text
 from ..base import TurnRequest
 from .auth import INSTALL_HINT, LoginStatus, login_status, sdk_installed
-from .bridge import kernel_server, permission_callback
+from .bridge import consent_hooks, kernel_server, permission_callback
 from .faults import exception_line, result_line
 from .options import session_options
 from .session_client import LiveClient, TurnChannel
@@ -164,7 +164,8 @@ class ClaudeCodeEngine:
         if definitions:
             servers["claude-magic"] = kernel_server(definitions, live)
         fields = {**options.fields, "mcp_servers": servers, "model": options.model, **resume}
-        live.options = ClaudeAgentOptions(**fields, can_use_tool=permission_callback(live), stderr=live.on_stderr)
+        live.options = ClaudeAgentOptions(**fields, can_use_tool=permission_callback(live), hooks=consent_hooks(live),
+                                          stderr=live.on_stderr)
         try:
             live.connect(CONNECT_SECONDS)
         except Exception as error:  # noqa: BLE001 - classified into one line

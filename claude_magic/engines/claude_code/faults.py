@@ -17,12 +17,13 @@ DIED = ("The Claude Code process stopped in the middle of the turn{detail}: the 
 def exception_line(error: BaseException, cli_path: str | None = None) -> tuple[str, str]:
     """(kind, one line) for an exception raised by the Agent SDK or its transport."""
     import claude_agent_sdk as sdk
+    from claude_agent_sdk._errors import MessageParseError
 
     if isinstance(error, sdk.CLINotFoundError):
         where = f" at {cli_path}" if cli_path else ""
         return "cli_missing", (f"The Claude Code CLI was not found{where}: reinstall with `{INSTALL_HINT}` "
                                "(it bundles the CLI) or point ClaudeMagic.claude_code_cli at a `claude` executable.")
-    if isinstance(error, (sdk.CLIJSONDecodeError, sdk.MessageParseError)):
+    if isinstance(error, (sdk.CLIJSONDecodeError, MessageParseError)):
         return "unparseable", ("Claude Code sent output claude-magic could not read; the turn was stopped and the "
                                "process restarts on the next turn — if it keeps happening, upgrade with "
                                "`pip install -U claude-agent-sdk`.")

@@ -1,0 +1,173 @@
+"""The Claude Code engine end to end: the bundled CLI, one process per conversation, the same events and records."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Any
+
+from claude_magic.cancellation import Cancellation
+from claude_magic.events import (
+    ConsentRequested,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+)
+from claude_magic.settings import TurnOptions
+from claude_magic.testing import ApiError, Reply, Stall, text, thinking, tool_use
+from claude_magic.tools.consent import DECLINED
+from claude_magic.tools.context import ToolContext
+from claude_magic.views.footer import footer_text
+
+from ..helpers import wait_until
+from .conftest import cc_settings
+
+
+def live_pid(session: Any, name: str = "") -> int | None:
+    return session.engines["claude-code"].clients[name].pid
+
+
+def test_streams_text_and_thinking_on_one_process(cc_session: Any, script: Any) -> None:
+    script.queue(Reply(thinking("Pondering the greeting."), text("Hello from the CLI, streamed.")))
+    events: list[Any] = []
+    settings = cc_session.settings.with_options(thinking="adaptive")
+    result = cc_session.ask("Say hello", settings=settings, emit=events.append)
+    assert result.status == "complete", result.error
+    assert result.text == "Hello from the CLI, streamed."
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == result.text
+    assert "".join(e.thinking for e in events if isinstance(e, ThinkingDelta)) == "Pondering the greeting."
+    assert result.engine == "claude-code" and result.cost is not None and result.usage.output_tokens > 0
+    assert "claude-code: Claude Code login (api_key" in footer_text(result)
+    assert script.main_requests()[-1]["thinking"]["type"] == "adaptive"
+    pid = live_pid(cc_session)
+    conversation = cc_session.conversation("")
+    assert [m["role"] for m in conversation.messages] == ["user", "assistant"]
+    assert conversation.turns[-1].session_id and conversation.turns[-1].resume_at
+    second = cc_session.ask("And again", settings=settings)
+    assert second.status == "complete" and "And again" in second.text
+    assert live_pid(cc_session) == pid                           # no new CLI process for the next turn
+    assert "Say hello" in str(script.main_requests()[-1]["messages"])   # the session holds the first turn
+
+
+def test_kernel_tool_through_mcp_with_consent_given_and_refused(cc_session: Any, script: Any) -> None:
+    answers = iter([True, False])
+    context = ToolContext(approver=lambda call: next(answers))
+    script.queue(Reply(tool_use("mcp__claude-magic__double", {"x": 21}, id="toolu_cc_1")), Reply(text("It is 42.")),
+                 Reply(tool_use("mcp__claude-magic__double", {"x": 5}, id="toolu_cc_2")), Reply(text("Not run.")))
+    events: list[Any] = []
+    result = cc_session.ask("Double 21", emit=events.append, tool_context=context,
+                            options=TurnOptions(conversation="tools"))
+    assert result.status == "complete", result.error
+    assert result.text == "It is 42."
+    finished = [e for e in events if isinstance(e, ToolCallFinished)]
+    assert [(e.name, e.status, e.output) for e in finished] == [("double", "done", "42")]
+    assert any(isinstance(e, ConsentRequested) and e.name == "double" for e in events)
+    sent = script.main_requests()[-1]["messages"]
+    assert "42" in str([m for m in sent if m["role"] == "user"][-1])
+    tool_turn = cc_session.conversation("tools").messages
+    assert tool_turn[1]["content"][0]["name"] == "double"                      # API-shaped, kernel name
+    assert tool_turn[2]["content"][0] == {"type": "tool_result", "tool_use_id": "toolu_cc_1", "content": "42"}
+    refused = cc_session.ask("Double 5", tool_context=context, options=TurnOptions(conversation="tools"))
+    assert refused.status == "complete" and refused.text == "Not run."
+    assert DECLINED in str(script.main_requests()[-1]["messages"][-1])
+
+
+def test_claude_code_tool_asks_and_a_refusal_reaches_claude(cc_server: Any, cc_home: str, script: Any) -> None:
+    from claude_magic.session import Session
+
+    session = Session(cc_settings(cc_server, cc_home, claude_code_tools=("Bash",)))
+    try:
+        asked: list[str] = []
+        script.queue(Reply(tool_use("Bash", {"command": "echo hi", "description": "say hi"}, id="toolu_bash")),
+                     Reply(text("Understood.")))
+        events: list[Any] = []
+        result = session.ask("Run echo", emit=events.append,
+                             tool_context=ToolContext(approver=lambda call: asked.append(call.name) or False))
+        assert result.status == "complete", result.error
+        assert asked == ["Bash"]
+        assert any(isinstance(e, ToolCallStarted) and e.name == "Bash" for e in events)
+        assert [e.status for e in events if isinstance(e, ToolCallFinished)] == ["denied"]
+        assert DECLINED in str(script.main_requests()[-1]["messages"][-1])
+        assert [t["name"] for t in script.main_requests()[0]["tools"] if not t["name"].startswith("mcp__")
+                and t["name"] != "DeferredToolPlaceholder"] == ["Bash"]
+    finally:
+        session.close()
+
+
+def test_rerun_rewinds_the_session(cc_session: Any, script: Any) -> None:
+    name = "rerun"
+    first = cc_session.ask("First cell question", options=TurnOptions(conversation=name, cell_id="cell-1"))
+    second = cc_session.ask("Second cell question", options=TurnOptions(conversation=name, cell_id="cell-2"))
+    assert first.ok and second.ok
+    third = cc_session.ask("Third cell question", options=TurnOptions(conversation=name, cell_id="cell-3"))
+    assert third.ok
+    again = cc_session.ask("Second cell, asked again", options=TurnOptions(conversation=name, cell_id="cell-2"))
+    assert again.status == "complete", again.error
+    sent = str(script.main_requests()[-1]["messages"])
+    assert "First cell question" in sent and "Second cell, asked again" in sent
+    assert "Second cell question" not in sent and "Third cell question" not in sent
+    conversation = cc_session.conversation(name)
+    assert [t.prompt for t in conversation.turns] == ["First cell question", "Second cell, asked again"]
+
+
+def test_stop_keeps_the_partial_text_and_the_next_turn_works(cc_session: Any, script: Any) -> None:
+    script.queue(Reply(text("The beginning of a long answer that stalls here."), chunk=8,
+                       fault=Stall(after_events=6, seconds=30)))
+    cancellation = Cancellation()
+    events: list[Any] = []
+
+    def emit(event: Any) -> None:
+        events.append(event)
+        if isinstance(event, TextDelta):
+            cancellation.cancel()
+
+    result = cc_session.ask("Tell me a long story", emit=emit, cancellation=cancellation,
+                            options=TurnOptions(conversation="stop"))
+    assert result.status == "interrupted", (result.text, len(events), [type(e).__name__ for e in events][:12])
+    assert result.text and "The beginning".startswith(result.text[:5])
+    after = cc_session.ask("Still there?", options=TurnOptions(conversation="stop"))
+    assert after.status == "complete", after.error
+    assert "Still there?" in after.text
+
+
+def test_api_errors_behind_the_cli_are_one_line(cc_session: Any, script: Any) -> None:
+    for status, expected in ((401, "refused its credential (401)"), (429, "usage or rate limit was reached"),
+                             (529, "overloaded (529)")):
+        script.queue(ApiError(status))
+        result = cc_session.ask(f"Fault {status}", options=TurnOptions(conversation=f"fault-{status}"))
+        assert result.status == "error", (status, result.text)
+        assert expected in result.error and "\n" not in result.error
+        assert cc_session.conversation(f"fault-{status}").turns == []
+        after = cc_session.ask("Recovered?", options=TurnOptions(conversation=f"fault-{status}"))
+        assert after.status == "complete", after.error
+
+
+def test_cli_dying_mid_turn_is_restarted_and_resumed(cc_session: Any, script: Any) -> None:
+    name = "dying"
+    assert cc_session.ask("Remember the word teapot", options=TurnOptions(conversation=name)).ok
+    pid = live_pid(cc_session, name)
+    script.queue(Reply(text("Starting to answer and then the process dies."), chunk=8,
+                       fault=Stall(after_events=6, seconds=30)))
+
+    def kill_when_streaming(event: Any) -> None:
+        if isinstance(event, TextDelta) and pid is not None:
+            threading.Thread(target=os.kill, args=(pid, signal.SIGKILL)).start()
+
+    result = cc_session.ask("Answer slowly", emit=kill_when_streaming, options=TurnOptions(conversation=name))
+    assert result.status in ("cut_off", "error")
+    assert "stopped in the middle of the turn" in result.error and "resumes the session" in result.error
+    after = cc_session.ask("What was the word?", options=TurnOptions(conversation=name))
+    assert after.status == "complete", after.error
+    assert live_pid(cc_session, name) != pid
+    assert "teapot" in str(script.main_requests()[-1]["messages"])        # resumed: the first turn is there
+    wait_until(lambda: not _alive(pid), "the killed CLI to be gone")
+
+
+def _alive(pid: int | None) -> bool:
+    try:
+        os.kill(pid or 0, 0)
+    except OSError:
+        return False
+    return pid is not None
