@@ -7,6 +7,9 @@ is fetched by the browser without a click, the classic way to leak data out of a
 cmark-gfm (C) renders when it is installed: the Markdown pass then costs a few milliseconds per 200k
 characters instead of ~200 ms with Python-Markdown, which otherwise is most of what the live view adds to
 a long stream. Both get the same pre- and post-processing, so their HTML differs only in details.
+
+Which `$` is math and which is money is decided by `mathguard` (Pandoc's rule): math goes through Markdown
+as an opaque token and comes back as written, a money `$` comes back as `DOLLAR_HTML`.
 """
 
 from __future__ import annotations
