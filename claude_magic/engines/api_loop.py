@@ -12,6 +12,7 @@ from ..cancellation import Cancellation
 from ..client import resolved_base_url
 from ..context_window import ContextOverflow, ModelCatalog, check_fits
 from ..conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
+from ..credentials import credential_error
 from ..errors import TurnInterrupted
 from ..events import Event, Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
 from ..models import resolve_model
@@ -73,10 +74,10 @@ def _loop(client: Any, conversation: Conversation, settings: Settings, tools: li
     for step in range(settings.max_steps):
         params = build_params(conversation.snapshot(), settings, tools)
         if catalog is not None and settings.context_window_check:
-            overflow = _overflow(client, params, catalog)
-            if overflow:
-                conversation.answer_pending("Not run: the conversation no longer fits the context window.")
-                result.status, result.error = "error", overflow
+            refusal, pending_answer = _context_check(client, params, catalog)
+            if refusal:
+                conversation.answer_pending(pending_answer)
+                result.status, result.error = "error", refusal
                 return
         emit(StepStarted(step))
         outcome = stream_step(client, params, step, emit, cancellation)
@@ -126,17 +127,24 @@ def _loop(client: Any, conversation: Conversation, settings: Settings, tools: li
     emit(Notice(result.error, "warning"))
 
 
-def _overflow(client: Any, params: dict[str, Any], catalog: ModelCatalog) -> str:
-    """The overflow message, or "" when the request fits (or the server cannot tell)."""
+def _context_check(client: Any, params: dict[str, Any], catalog: ModelCatalog) -> tuple[str, str]:
+    """(one-line error, answer for pending tool calls) when the request must not be sent, else ("", "").
+
+    It refuses a request that cannot fit; the check's own requests (model info, token count) may also fail to
+    get a credential (a profile's refresh refused): that is the turn's error too, as one line. Any other API
+    failure of the check is left to the request itself (the server cannot tell the window)."""
     import anthropic
 
     try:
         check_fits(client, params, catalog)
     except ContextOverflow as overflow:
-        return str(overflow)
-    except anthropic.APIError:
-        return ""
-    return ""
+        return str(overflow), "Not run: the conversation no longer fits the context window."
+    except anthropic.AnthropicError as error:
+        credential = credential_error(error)
+        if credential is not None:
+            return str(credential), "Not run: no access token for the API could be obtained."
+        return "", ""
+    return "", ""
 
 
 def _answer_interrupted_tools(conversation: Conversation, interrupt: KeyboardInterrupt) -> None:

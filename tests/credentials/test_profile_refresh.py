@@ -108,3 +108,26 @@ def test_a_profile_switch_between_cells_uses_the_other_profile(shell: Any, claud
     assert bearer_tokens(claude_server)[1:] == [other.access_token] * 2
     assert claude_magic.get_session().clients.built == 2            # one client per profile, not one per turn
     assert profiles.credentials("personal")["access_token"] == other.access_token       # valid: not refreshed
+
+
+def test_a_refused_refresh_during_the_context_window_check_is_one_line(
+        shell: Any, claude_server: LocalServer, capsys: Any, oauth_profile: tuple[Profiles, IssuedTokens]) -> None:
+    """A long prompt is checked against the model's window first (`models.retrieve`): that request needs the
+    token too, and a refused refresh there is the same one line, not a traceback."""
+    profiles, old = oauth_profile
+    claude_server.oauth.fail_next_refresh(400, "invalid_grant", "Refresh token has been revoked")
+    long_prompt = "Summarise these words: " + " ".join(f"w{number}" for number in range(20_000))
+    result = run(shell, "%%claude\n" + long_prompt)
+    assert not result.success
+    out = capsys.readouterr()
+    line = one_line_error(out.out + out.err, "Could not get an access token")
+    assert "invalid_grant" in line and old.refresh_token not in out.out + out.err
+    assert [request.path for request in claude_server.requests] == ["/v1/oauth/token"]   # nothing else was sent
+    session = claude_magic.get_session()
+    assert session.conversation().messages == [] and session.last.status == "error"
+
+    claude_server.queue(Reply(text("Summarised.")))
+    assert run(shell, "%%claude\n" + long_prompt).success          # the refresh works now: the check and the turn
+    assert session.last.text == "Summarised." and len(session.conversation()) == 1
+    assert [request.path.split("?")[0] for request in claude_server.requests][-1] == "/v1/messages"
+    assert claude_server.rejections == []
