@@ -252,6 +252,14 @@ def report(label: str, messages: list[tuple[float, dict[str, Any]]], answer_byte
     print(f"  widget bytes per answer byte: {size / answer_bytes:.2f}   (target <= 3)")
 
 
+def paced_p4(kernel: Kernel, args: argparse.Namespace) -> None:
+    """P4 on a stream paced like a real answer (about 1,000 characters per second)."""
+    paced = sample_answer(args.paced_size, seed=1)
+    elapsed, messages = kernel.run(magic_cell(prompt(args.paced_size, args.chunk, args.paced_delay, 1)))
+    report(f"P4: paced stream, {len(paced):,} characters over {elapsed:.1f} s "
+           f"({len(paced) / elapsed:,.0f} characters/s)", messages, len(paced.encode()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=200_000, help="answer size for P1 (characters)")
@@ -260,6 +268,9 @@ def main() -> int:
     parser.add_argument("--paced-size", type=int, default=12_000, help="answer size of the paced P4 stream")
     parser.add_argument("--paced-delay", type=float, default=0.008, help="seconds between events, paced stream")
     parser.add_argument("--only-p1", action="store_true", help="stop after P1")
+    parser.add_argument("--only-paced", action="store_true", help="only P4 on the paced stream")
+    parser.add_argument("--stock", action="store_true",
+                        help="measure the stock-ipywidgets live view (%%config ClaudeMagic.stream_widget = False)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -272,6 +283,12 @@ def main() -> int:
     kernel = Kernel(env)
     try:
         kernel.run("%load_ext claude_magic")
+        if args.stock:
+            kernel.run("%config ClaudeMagic.stream_widget = False")
+        if args.only_paced:
+            kernel.run(magic_cell(prompt(5000, args.chunk)))          # warm up: imports, first Markdown render
+            paced_p4(kernel, args)
+            return 0
         kernel.run(magic_cell(prompt(5000, args.chunk)))          # warm up: imports, first Markdown render
         kernel.run(raw_cell(prompt(5000, args.chunk)))
 
@@ -331,10 +348,7 @@ def main() -> int:
               f"ratio {costs[200_000] / costs[100_000]:.2f}   (target <= 2.2)")
 
         report("P4: fast stream (the last P1 %%claude run)", magic_messages, len(answer.encode()))
-        paced = sample_answer(args.paced_size, seed=1)
-        elapsed, messages = kernel.run(magic_cell(prompt(args.paced_size, args.chunk, args.paced_delay, 1)))
-        report(f"P4: paced stream, {len(paced):,} characters over {elapsed:.1f} s "
-               f"({len(paced) / elapsed:,.0f} characters/s)", messages, len(paced.encode()))
+        paced_p4(kernel, args)
     finally:
         kernel.close()
         server.close()

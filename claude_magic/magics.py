@@ -36,6 +36,9 @@ class ClaudeMagic(Magics):
                      "survives a reload.").tag(config=True)
     thinking_open = Bool(False, help="Show thinking sections expanded (they are collapsed by default)."
                          ).tag(config=True)
+    stream_widget = Bool(True, help="Stream the live view through the append-only stream widget (anywidget: "
+                         "only new HTML travels). False: stock ipywidgets, for front ends where anywidget's "
+                         "JavaScript cannot load.").tag(config=True)
     cache = Bool(True, help="Prompt caching (a cache breakpoint on every request).").tag(config=True)
     cache_ttl = Enum(["5m", "1h"], default_value="5m", help="Prompt cache lifetime.").tag(config=True)
     base_url = Unicode(None, allow_none=True,
@@ -148,7 +151,8 @@ class ClaudeMagic(Magics):
         """The view for the current front end, with this config's display choices."""
         from .views.select import make_view
 
-        return make_view(self.shell, live=self.live_view, thinking_open=self.thinking_open)
+        return make_view(self.shell, live=self.live_view, thinking_open=self.thinking_open,
+                         stream=self.stream_widget)
 
     def _session(self) -> Any:
         from .session import get_session

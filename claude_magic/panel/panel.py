@@ -40,7 +40,7 @@ from .history import record_key, turn_records, turn_transcript
 from .keys import KEYS_JS, split_send
 from .mainthread import MainThreadRunner
 from .saved import Turn, panel_style, prompt_html, transcript_bundle
-from .turnview import PanelTurnView, TurnSlot
+from .turnview import PanelTurnView, TurnSlot, panel_turn_view
 from .worker import Worker
 
 __all__ = ["ChatPanel", "NEW_CONVERSATION"]
@@ -299,7 +299,7 @@ class ChatPanel:
                                               **self.options)
             self._pending = self._pending_entry(prompt)
             self._show_list()
-            view = self.live_view = PanelTurnView(TurnSlot(self._mount_live, self._finish_live),
+            view = self.live_view = panel_turn_view(TurnSlot(self._mount_live, self._finish_live),
                                                   thinking_open=self.thinking_open)
             context = ToolContext(approver=self.consent.approver(cancellation),
                                   run_on_main_thread=self.runner.bound(cancellation) if self.runner else None)

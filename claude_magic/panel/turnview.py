@@ -1,8 +1,9 @@
 """The live view of one panel turn, drawn inside the panel's message list instead of a cell output.
 
-It is the `%%claude` `LiveView` (same block widgets, pacing and final static bundle) with one change:
-where the cell view calls `display()`, this one hands its root widget to a `TurnSlot`, and the slot
-plays the display handle that receives the final bundle.
+It is the `%%claude` live view (the append-only `StreamView`, or the stock `LiveView` where the stream
+widget is turned off or anywidget is missing) with one change: where the cell view calls `display()`,
+this one hands its root widget to a `TurnSlot`, and the slot plays the display handle that receives the
+final bundle.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..views.live import LiveView, _Factory
+from ..views.live import LiveView
 from ..views.static import static_bundle
+from ..views.stream_view import StreamView
 
-__all__ = ["TurnSlot", "PanelTurnView"]
+__all__ = ["TurnSlot", "PanelTurnView", "StockPanelTurnView", "panel_turn_view"]
 
 
 class TurnSlot:
@@ -31,23 +33,43 @@ class TurnSlot:
         self._finish(data, metadata or {})
 
 
-class PanelTurnView(LiveView):
-    """A `LiveView` whose widgets go to a `TurnSlot` (called on the panel's worker thread)."""
+class _InSlot:
+    """Mixin for a live view: present the root widget in a `TurnSlot` (called on the panel's worker thread)."""
 
-    def __init__(self, slot: TurnSlot, *, thinking_open: bool = False, interval: float = 0.25) -> None:
-        super().__init__(interval=interval, thinking_open=thinking_open, shell=None)
-        self.slot = slot
+    slot: TurnSlot
+    transcript: Any
+    thinking_open: bool
+    handle: Any
 
-    def _show(self) -> None:
-        factory = self._factory = _Factory()
-        self._header = factory.html(self._header_html())
-        self._body = factory.column([])
-        root = factory.column([self._header, self._body])
+    def _present(self, root: Any) -> None:
         self.handle = self.slot
         self.slot.mount(root)
-        self.pacer.start()
 
     def _show_static_only(self) -> None:
         data, metadata = static_bundle(self.transcript, thinking_open=self.thinking_open)
         self.handle = self.slot
         self.slot.update(data, metadata=metadata, raw=True)
+
+
+class PanelTurnView(_InSlot, StreamView):
+    """The append-only live view, drawn in the panel."""
+
+    def __init__(self, slot: TurnSlot, *, thinking_open: bool = False, interval: float = 0.25) -> None:
+        super().__init__(interval=interval, thinking_open=thinking_open, shell=None)
+        self.slot = slot
+
+
+class StockPanelTurnView(_InSlot, LiveView):
+    """The stock-widget live view, drawn in the panel."""
+
+    def __init__(self, slot: TurnSlot, *, thinking_open: bool = False, interval: float = 0.25) -> None:
+        super().__init__(interval=interval, thinking_open=thinking_open, shell=None)
+        self.slot = slot
+
+
+def panel_turn_view(slot: TurnSlot, *, thinking_open: bool = False) -> LiveView:
+    """The live view the `%%claude` cells use (`%config ClaudeMagic.stream_widget`), for a panel turn."""
+    from ..views.select import use_stream_widget
+
+    view = PanelTurnView if use_stream_widget() else StockPanelTurnView
+    return view(slot, thinking_open=thinking_open)

@@ -107,18 +107,25 @@ class LiveView:
             self.pacer.touch(added)
 
     def _show(self) -> None:
-        from IPython.display import display
+        self._present(self._build())
+        self.pacer.start()
 
+    def _build(self) -> Any:
+        """The root widget of the live view."""
         factory = self._factory = _Factory()
         self._header = factory.html(self._header_html())
         self._body = factory.column([])
-        root = factory.column([self._header, self._body])
+        return factory.column([self._header, self._body])
+
+    def _present(self, root: Any) -> None:
+        """Show `root` in the cell's output; the display handle later receives the static bundle."""
+        from IPython.display import display
+
         bundle = {WIDGET_MIME: {"version_major": 2, "version_minor": 0, "model_id": root.model_id},
                   "text/plain": "Claude is answering…"}
         self.handle = display(bundle, raw=True, display_id=True)
         if self._shell is not None:
             self._shell.events.register("post_run_cell", self._cell_done)
-        self.pacer.start()
 
     # --- painting (under the pacer's lock) -------------------------------------------------------
 
@@ -198,11 +205,15 @@ class LiveView:
             rendered = {key: card.html for key, card in self._cards.items() if hasattr(card, "html")}
             data, metadata = static_bundle(self.transcript, rendered, thinking_open=self.thinking_open)
             self.handle.update(data, metadata=metadata, raw=True)
-            if self._factory is not None:
-                self._factory.close_all()
+            self._close()
         if self._shell is not None:
             with contextlib.suppress(ValueError):
                 self._shell.events.unregister("post_run_cell", self._cell_done)
+
+    def _close(self) -> None:
+        """Close every widget of the live view (the static output has replaced them)."""
+        if self._factory is not None:
+            self._factory.close_all()
 
     def _show_static_only(self) -> None:
         from IPython.display import display

@@ -36,9 +36,22 @@ def _has_widgets() -> bool:
     return True
 
 
-def make_view(shell: Any = None, *, live: bool = True,
-              thinking_open: bool = False) -> Callable[[Event], None] | None:
-    """The event consumer that paints a turn where the user is looking (`live=False`: no widgets)."""
+def use_stream_widget(stream: bool | None = None) -> bool:
+    """Whether live views use the append-only stream widget: `%config ClaudeMagic.stream_widget` (or
+    `stream`) and anywidget importable; otherwise the stock-ipywidgets view."""
+    from .stream_widget import stream_widget_available
+
+    if stream is None:
+        from ..api import _magic
+
+        stream = getattr(_magic(), "stream_widget", True)
+    return bool(stream) and stream_widget_available()
+
+
+def make_view(shell: Any = None, *, live: bool = True, thinking_open: bool = False,
+              stream: bool | None = None) -> Callable[[Event], None] | None:
+    """The event consumer that paints a turn where the user is looking (`live=False`: no widgets;
+    `stream=False`: stock widgets instead of the append-only stream widget)."""
     kind = frontend_kind(shell)
     if kind == "terminal":
         from .terminal import TerminalView
@@ -49,6 +62,10 @@ def make_view(shell: Any = None, *, live: bool = True,
 
         from .live import LiveView
 
+        if use_stream_widget(stream):
+            from .stream_view import StreamView
+
+            return StreamView(thinking_open=thinking_open, shell=shell or get_ipython())
         return LiveView(thinking_open=thinking_open, shell=shell or get_ipython())
     if kind in ("widgets", "kernel"):
         from .display import DisplayView

@@ -81,6 +81,7 @@ def widget_values(messages: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
 
 
 def test_live_widgets_grow_while_the_cell_runs_then_become_static(kernel: Kernel, claude_server: LocalServer) -> None:
+    kernel.run("%config ClaudeMagic.stream_widget = False")      # the stock-widget view (tests/views/test_stream_kernel.py: the default)
     claude_server.queue(Reply(thinking("I should *think* about $x_1$ first."), text(ANSWER), delay=0.01, chunk=8))
     messages = kernel.run("%%claude --think\nWhat is the answer?")
     kinds = [message["msg_type"] for message in messages]
@@ -118,6 +119,7 @@ def test_live_widgets_grow_while_the_cell_runs_then_become_static(kernel: Kernel
 
 
 def test_tool_card_in_a_real_kernel(kernel: Kernel, claude_server: LocalServer) -> None:
+    kernel.run("%config ClaudeMagic.stream_widget = False")
     kernel.run("from claude_magic.tools import tool\n"
                "@tool\ndef add(a: int, b: int) -> int:\n    '''Add two numbers.'''\n    return a + b\n")
     claude_server.queue(Reply(tool_use("add", {"a": 2, "b": 3})), Reply(text("The sum is **5**.")))
