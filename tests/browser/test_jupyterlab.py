@@ -53,7 +53,8 @@ def notebook(lab: Lab, name: str = "t.ipynb") -> None:
     document = nbformat.v4.new_notebook()
     document.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                        "language": "python"}
-    document.cells = [nbformat.v4.new_code_cell("%load_ext claude_magic"),
+    # The stock-widget live view (tests/views/test_stream_browser.py drives the default stream widget)
+    document.cells = [nbformat.v4.new_code_cell("%load_ext claude_magic\n%config ClaudeMagic.stream_widget = False"),
                       nbformat.v4.new_code_cell("%%claude --think\nWhat is the answer?")]
     nbformat.write(document, lab.root / name)
 
