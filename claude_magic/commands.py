@@ -65,7 +65,15 @@ def reset(session: Session, arguments: list[str]) -> str:
     conversation = _existing(session, name)
     turns = len(conversation)
     conversation.reset()
+    session.replays.clear(name)
+    _persist(session)
     return f"Conversation {name or '(default)'} reset ({turns} turns dropped)."
+
+
+def _persist(session: Session) -> None:
+    """Save the notebook's store after a command changed a conversation (when persistence is on)."""
+    if session.store is not None:
+        session.store.save_soon()
 
 
 @command("history", "history [NAME]          show the turns: role, text, model, tokens")
@@ -77,8 +85,12 @@ def history(session: Session, arguments: list[str]) -> str:
             "|---:|---|---|---|---:|---:|---|"]
     for number, record in enumerate(conversation.turns, 1):
         answer = _turn_answer(conversation, record.start, record.end)
+        status = f"{record.status}, replayed" if record.replayed else record.status
         rows.append(f"| {number} | {_short(record.prompt)} | {_short(answer)} | {record.model} | "
-                    f"{record.usage.total_input_tokens:,} | {record.usage.output_tokens:,} | {record.status} |")
+                    f"{record.usage.total_input_tokens:,} | {record.usage.output_tokens:,} | {status} |")
+    if any(record.replayed for record in conversation.turns):
+        rows += ["", "replayed: answered from the recording in this kernel, no request (tokens are the "
+                 "recorded answer's)."]
     return "\n".join(rows)
 
 
@@ -116,10 +128,11 @@ def usage(session: Session, arguments: list[str]) -> str:
     for name, conversation in session.conversations.items():
         if not conversation.turns:
             continue
-        turn_usage = sum((record.usage for record in conversation.turns), type(total)())
-        unknown = any(unpriced(record.cost, record.usage) for record in conversation.turns)
+        asked = [record for record in conversation.turns if not record.replayed]   # replays cost nothing
+        turn_usage = sum((record.usage for record in asked), type(total)())
+        unknown = any(unpriced(record.cost, record.usage) for record in asked)
         partial = partial or unknown
-        cost = sum(record.cost or 0.0 for record in conversation.turns)
+        cost = sum(record.cost or 0.0 for record in asked)
         rows.append(f"| {_cell(name or '(default)')} | {len(conversation)} | {turn_usage.input_tokens:,} | "
                     f"{turn_usage.cache_creation_input_tokens:,} | {turn_usage.cache_read_input_tokens:,} | "
                     f"{turn_usage.output_tokens:,} | {_dollars(None if unknown else cost)} |")
@@ -169,7 +182,53 @@ def load(session: Session, arguments: list[str]) -> str:
     name = _conversation_name(arguments[1:])
     conversation.name = name
     session.conversations[name] = conversation
+    session.replays.clear(name)
+    _persist(session)
     return f"Loaded {len(conversation)} turns from {path} into {name or 'the default conversation'}."
+
+
+@command("restore", "restore [PATH]          reload the notebook's saved conversations (or a store file's)")
+def restore(session: Session, arguments: list[str]) -> str:
+    from .store import NotebookStore
+
+    if len(arguments) > 1:
+        raise ClaudeMagicError("usage: %claude restore [PATH] — PATH is a store file (.claude_magic/NOTEBOOK.json)")
+    source = Path(arguments[0]).expanduser().absolute() if arguments else None
+    store = session.store
+    if store is None and source is None:
+        raise ClaudeMagicError("No store for this session (terminal IPython, or `ClaudeMagic.store` is off): give "
+                               "a store file, `%claude restore PATH`, or set `%config ClaudeMagic.store = 'PATH'`.")
+    if source is not None and not source.is_file():
+        raise ClaudeMagicError(f"No store file at {source}.")
+    reader = store if store is not None else NotebookStore(session, source)   # type: ignore[arg-type]
+    if store is not None:
+        store.flush()
+    conversations, turns = reader.restore(replace=True, path=source)
+    where = source or reader.path
+    if not conversations:
+        return f"Nothing to restore from {where}."
+    return (f"Restored {turns} turn{'s' if turns != 1 else ''} in {conversations} conversation"
+            f"{'s' if conversations != 1 else ''} from {where}; re-run cells replay their recorded answers.")
+
+
+@command("forget", "forget                  delete the notebook's saved conversations and this kernel's")
+def forget(session: Session, arguments: list[str]) -> str:
+    if arguments:
+        raise ClaudeMagicError("usage: %claude forget — it takes no arguments (`%claude reset NAME` clears one "
+                               "conversation)")
+    store = session.store
+    if store is None:
+        conversations = [item for item in session.conversations.values() if item.turns]
+        turns = sum(len(item) for item in conversations)
+        for item in session.conversations.values():
+            item.reset()
+        session.replays.clear()
+        return (f"Forgot {turns} turns in {len(conversations)} conversations (no store is kept for this "
+                "session); the next cells ask afresh.")
+    conversations, turns, deleted = store.forget()
+    where = f"deleted {store.path}" if deleted else f"nothing was saved at {store.path}"
+    return (f"Forgot {turns} turn{'s' if turns != 1 else ''} in {conversations} conversation"
+            f"{'s' if conversations != 1 else ''} ({where}); the next cells ask afresh.")
 
 
 @command("chats", "chats                   list the conversations (the default one has no name)")
@@ -187,6 +246,7 @@ def pop(session: Session, arguments: list[str]) -> str:
     record = conversation.pop()
     if record is None:
         return "The conversation is empty: nothing to drop."
+    _persist(session)
     return f"Dropped the last turn ({_short(record.prompt)}); {len(conversation)} turns remain."
 
 
@@ -284,8 +344,12 @@ def mcp(session: Session, arguments: list[str]) -> str:
     return mcp_command(session, arguments)
 
 
-@command("chat", "chat [NAME]             open the chat panel on the (named) conversation")
+@command("chat", "chat [--side] [NAME]    open the chat panel on the (named) conversation (--side: in JupyterLab's side area)")
 def chat(session: Session, arguments: list[str]) -> Any:
     from .panel import chat as open_chat
 
-    return open_chat(conversation=_conversation_name(arguments))
+    side = "--side" in arguments
+    unknown = [word for word in arguments if word.startswith("-") and word != "--side"]
+    if unknown:
+        raise ClaudeMagicError(f"unknown option {unknown[0]}: %claude chat [--side] [NAME]")
+    return open_chat(conversation=_conversation_name([word for word in arguments if word != "--side"]), side=side)

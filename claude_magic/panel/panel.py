@@ -80,6 +80,7 @@ class ChatPanel:
         self.options: dict[str, Any] = {"system": system, "think": think, "effort": effort,
                                         "max_tokens": max_tokens, "tools": tools, "engine": engine}
         self.thinking_open = thinking_open
+        self.side: Any = None                               # a side.SideArea when shown in the side area
         self.shell = shell if shell is not None else _current_shell()
         self.runner = MainThreadRunner.for_kernel(self.shell)
         self.last_result: TurnResult | None = None
@@ -156,11 +157,28 @@ class ChatPanel:
     # --- display ----------------------------------------------------------------------------------
 
     def _ipython_display_(self) -> None:
-        from IPython.display import Javascript, display
+        if self.side is not None:           # in JupyterLab's side area (side.py), the cell keeps a note
+            self.side.show()
+            return
+        self.show_widget()
+        self.show_transcript()
+
+    def show_widget(self) -> None:
+        """Display the live panel widget."""
+        from IPython.display import display
 
         bundle = {WIDGET_MIME: {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
                   "text/plain": "Claude chat panel (live while the kernel runs; its transcript is saved below)"}
         display(bundle, raw=True)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def show_transcript(self) -> None:
+        """Display the page's key handler and the saved transcript (hidden while the live panel is on screen)."""
+        from IPython.display import Javascript, display
+
         display(Javascript(KEYS_JS))
         parent = _kernel_parent(self.shell)
         if parent is not None:
