@@ -1,6 +1,6 @@
 """Money is not math, in a real JupyterLab page with MathJax (headless Chromium): "$5 … $10" reads as text and
 `$x^2$` is typeset, in the live view, the finished output, `%claude usage`, `%claude history` and the chat panel.
-Screenshots go to tests/artifacts/currency_*.png."""
+Both live views (the stream widget and the stock ipywidgets cards). Screenshots: tests/artifacts/currency_*.png."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import nbformat
+import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from claude_magic.testing import LocalServer, Reply, text
@@ -36,7 +37,8 @@ PARAGRAPHS = """(root) => {
 }"""
 LIVE = """(cell) => {
   const prompt = cell.querySelector('.jp-InputPrompt');
-  const live = [...cell.querySelectorAll('.jp-OutputArea-output .widget-htmlmath-content')];
+  const live = [...cell.querySelectorAll(
+    '.jp-OutputArea-output .claude-magic-stream, .jp-OutputArea-output .widget-htmlmath-content')];
   const paragraphs = live.flatMap(element => [...element.querySelectorAll('p')]);
   const money = paragraphs.find(p => p.innerText.includes('per month'));
   const math = paragraphs.find(p => p.innerText.includes('area grows'));
@@ -49,12 +51,13 @@ LIVE = """(cell) => {
 }"""
 
 
-def write_notebook(lab: Lab) -> None:
+def write_notebook(lab: Lab, view: str) -> None:
     document = nbformat.v4.new_notebook()
     document.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                        "language": "python"}
     document.cells = [nbformat.v4.new_code_cell(source) for source in (
-        "%load_ext claude_magic", f"%%claude\n{PROMPT}", "%claude usage", "%claude history", "%claude chat")]
+        "%load_ext claude_magic" + ("\n%config ClaudeMagic.stream_widget = False" if view == "stock" else ""),
+        f"%%claude\n{PROMPT}", "%claude usage", "%claude history", "%claude chat")]
     nbformat.write(document, lab.root / "money.ipynb")
 
 
@@ -62,10 +65,12 @@ def reads_as_money(paragraph: str) -> bool:
     return "$5 per month" in paragraph and "$10." in paragraph
 
 
-def test_money_reads_as_text_and_math_is_typeset(lab: Lab, page: Any, claude_server: LocalServer) -> None:
+@pytest.mark.parametrize("view", ["stream", "stock"])
+def test_money_reads_as_text_and_math_is_typeset(lab: Lab, page: Any, claude_server: LocalServer, view: str) -> None:
+    """`stream`: the default live view (the append-only stream widget); `stock`: ipywidgets' HTMLMath cards."""
     ARTIFACTS.mkdir(exist_ok=True)
     claude_server.queue(Reply(text(ANSWER), delay=0.03, chunk=10), Reply(text(PANEL_ANSWER), delay=0.01, chunk=5))
-    write_notebook(lab)
+    write_notebook(lab, view)
     page.goto(lab.page_url("money.ipynb"))
     page.wait_for_selector(CELL)
     page.wait_for_selector(".jp-StatusBar-Widget:has-text('Idle')", timeout=120_000)
@@ -92,7 +97,7 @@ def test_money_reads_as_text_and_math_is_typeset(lab: Lab, page: Any, claude_ser
                 break
         time.sleep(0.2)
     assert state["moneyMath"] == 0, state
-    answer.screenshot(path=str(ARTIFACTS / "currency_live.png"))
+    answer.screenshot(path=str(ARTIFACTS / f"currency_{view}_live.png"))
     assert all(sample["moneyMath"] in (-1, 0) for sample in samples), samples     # never typeset, even briefly
 
     # The finished output (the static bundle that the notebook saves).
@@ -104,7 +109,7 @@ def test_money_reads_as_text_and_math_is_typeset(lab: Lab, page: Any, claude_ser
     assert [reads_as_money(paragraph) for paragraph in finished["money"]] == [True], finished
     assert finished["moneyMath"] == [0] and finished["math"] == [1] and finished["all"] == 1, finished
     assert re.search(r"\$0\.\d{4}", finished["text"]), finished["text"]            # the footer's cost
-    answer.screenshot(path=str(ARTIFACTS / "currency_finished.png"))
+    answer.screenshot(path=str(ARTIFACTS / f"currency_{view}_finished.png"))
 
     # %claude usage: the cost column is dollars, nothing typeset; the columns name their unit.
     usage = cells.nth(2).locator(".jp-OutputArea-output")
@@ -121,7 +126,7 @@ def test_money_reads_as_text_and_math_is_typeset(lab: Lab, page: Any, claude_ser
     listed = history.evaluate(PARAGRAPHS)
     assert "At $5 or $10 a month, which plan? And" in listed["text"] and listed["all"] == 1, listed
     page.locator(CELL).nth(2).scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "currency_usage_history.png"))
+    page.screenshot(path=str(ARTIFACTS / f"currency_{view}_usage_history.png"))
 
     # The chat panel: the cell's turn (drawn from history) and a turn sent from the panel.
     panel = page.locator(".claude-magic-panel")
@@ -149,4 +154,4 @@ def test_money_reads_as_text_and_math_is_typeset(lab: Lab, page: Any, claude_ser
     assert any(PANEL_PROMPT in bubble for bubble in texts) and any(PROMPT in bubble for bubble in texts), texts
     assert panel.locator(".claude-magic-prompt mjx-container").count() == 0         # a prompt is shown verbatim
     panel.scroll_into_view_if_needed()
-    panel.screenshot(path=str(ARTIFACTS / "currency_panel.png"))
+    panel.screenshot(path=str(ARTIFACTS / f"currency_{view}_panel.png"))
