@@ -156,26 +156,30 @@ class BatchDriver:
         """Read an ended batch's results and hand each row over as it is read."""
         jobs = self.open.get(batch_id, {})
         seen: set[str] = set()
-        for line in self.client.messages.batches.results(batch_id):
-            job = jobs.get(line.custom_id)
-            if job is None:
-                continue
-            seen.add(line.custom_id)
-            self.on_done(job, self._outcome(line.result))
+        # The raw JSONL lines (the SDK's streaming response): building typed models for 10,000 lines cost seconds.
+        with self.client.messages.batches.with_streaming_response.results(batch_id) as response:
+            for raw in response.iter_lines():
+                if not raw.strip():
+                    continue
+                line = json.loads(raw)
+                job = jobs.get(line.get("custom_id"))
+                if job is None:
+                    continue
+                seen.add(job.id)
+                self.on_done(job, self._outcome(line.get("result") or {}))
         for custom_id, job in jobs.items():
             if custom_id not in seen:
                 self.on_done(job, failed(f"batch {batch_id} returned no result for this row", status="expired"))
         self.open.pop(batch_id, None)
         self.on_collected(batch_id)
 
-    def _outcome(self, result: Any) -> Outcome:
-        kind = result.type
+    def _outcome(self, result: dict[str, Any]) -> Outcome:
+        kind = result.get("type")
         if kind == "succeeded":
-            return from_message(result.message, self.spec, self.model, self.prices, batch=True)
+            return from_message(result.get("message") or {}, self.spec, self.model, self.prices, batch=True)
         if kind == "errored":
-            error = getattr(getattr(result, "error", None), "error", None)
-            detail = f"{getattr(error, 'type', 'error')}: {getattr(error, 'message', '')}"
-            return failed(detail)
+            error = (result.get("error") or {}).get("error") or {}
+            return failed(f"{error.get('type', 'error')}: {error.get('message', '')}")
         if kind == "canceled":
             return failed("canceled: the batch was canceled before this row was processed", status="canceled")
         return failed("expired: the batch ended (24 hours) before this row was processed", status="expired")

@@ -11,7 +11,7 @@ import os
 import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,10 @@ class Journal:
             return
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = self.manifest_path.with_suffix(".json.tmp")
+        record = {name: getattr(self.record, name) for name in RunRecord.__dataclass_fields__}   # no deep copy
+        text = json.dumps(record, default=str)
         with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
-            json.dump(asdict(self.record), out, default=str)
+            out.write(text)
         os.replace(temporary, self.manifest_path)
 
     def add(self, job_id: str, outcome: Outcome) -> None:

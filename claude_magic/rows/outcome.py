@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from ..pricing import BATCH_DISCOUNT, Price, cost_of
@@ -33,12 +33,15 @@ class Outcome:
     cost: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcome:
         names = cls.__slots__  # type: ignore[attr-defined]
         return cls(**{key: value for key, value in data.items() if key in names})
+
+
+_FIELDS = tuple(f.name for f in fields(Outcome))
 
 
 def _get(value: Any, name: str, default: Any = None) -> Any:

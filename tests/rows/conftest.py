@@ -40,6 +40,8 @@ def requests_for(server: LocalServer, needle: str) -> int:
     """How many POST /v1/messages bodies contain `needle` in their user text."""
     count = 0
     for body in server.message_requests:
+        if not isinstance(body, dict):           # a request cut short when its row was canceled
+            continue
         text = "".join(b.get("text", "") for m in body["messages"] for b in (m["content"] if isinstance(m["content"], list)
                                                                              else [{"text": m["content"]}]))
         count += needle in text
