@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -42,7 +43,9 @@ def test_ten_million_row_frame_is_summarized_not_serialized(big_frame: pd.DataFr
 def test_frame_summary_respects_a_small_budget(big_frame: pd.DataFrame) -> None:
     summary = summarize_value(big_frame, 200)
     assert len(summary) <= 200 + NOTE_ALLOWANCE
-    assert summary.endswith(f"(truncated: 200 of {len(summarize_value(big_frame, 10**6)):,} characters)")
+    note = re.search(r"\n\(truncated: 200 of ([\d,]+) characters\)$", summary)
+    assert note is not None and int(note.group(1).replace(",", "")) > 200   # the full length varies: column
+    # scans stop after a time budget, so a second summary under load may hold fewer statistics
 
 
 def test_wide_frame_lists_a_bounded_number_of_columns() -> None:
