@@ -22,14 +22,24 @@ def notebook_path(name: str = "quickstart.ipynb") -> Path:
 
 
 def _has_credential() -> bool:
-    return bool(os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"))
+    """Whether `%%claude` would find a way to Claude: an API credential (key, token, profile, federation)
+    or a Claude Code login: what `ClaudeMagic.engine = "auto"` looks for."""
+    from .engines.selection import choose_engine
+    from .errors import ClaudeMagicError
+    from .settings import Settings
+
+    try:
+        choose_engine(Settings())
+    except ClaudeMagicError:
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m claude_magic.quickstart", description=__doc__)
     parser.add_argument("--run", action="store_true",
                         help="execute the notebook headless and print its answers instead of opening JupyterLab")
-    parser.add_argument("--local", action="store_true", help="use the local test server even if a key is set")
+    parser.add_argument("--local", action="store_true", help="use the local test server even if a credential is found")
     arguments = parser.parse_args(argv)
     server = None
     if arguments.local or not _has_credential():
@@ -39,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         os.environ["ANTHROPIC_BASE_URL"] = server.base_url
         os.environ["ANTHROPIC_API_KEY"] = "local-test-key"
-        print(f"No ANTHROPIC_API_KEY set: using the local test server at {server.base_url} (canned answers).\n"
-              "Set ANTHROPIC_API_KEY=sk-ant-... to talk to Claude for real.", flush=True)
+        reason = "--local" if arguments.local else "No credential found (API key, profile or Claude Code login)"
+        print(f"{reason}: using the local test server at {server.base_url} (canned answers).\n"
+              "Set ANTHROPIC_API_KEY=sk-ant-... or log in to Claude Code to talk to Claude for real "
+              "(`%claude auth` shows what is found).", flush=True)
     try:
         if arguments.run:
             return _run(notebook_path())
