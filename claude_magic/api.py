@@ -17,7 +17,8 @@ def turn_settings(base: Settings, *, model: str | None = None, system: str | Non
                   max_tokens: int | None = None, think: str | int | None = None,
                   effort: str | None = None, cache_ttl: str | None = None, no_cache: bool = False,
                   chat: str | None = None, new: bool = False, tools: tuple[str, ...] | None = None,
-                  cell_id: str | None = None, engine: str | None = None) -> tuple[Settings, TurnOptions]:
+                  cell_id: str | None = None, engine: str | None = None, fresh: bool = False,
+                  in_cell: bool = False) -> tuple[Settings, TurnOptions]:
     """Validate per-turn options and apply them over the session defaults."""
     from .engines.base import ENGINE_NAMES
 
@@ -43,7 +44,8 @@ def turn_settings(base: Settings, *, model: str | None = None, system: str | Non
                                  effort=effort, cache_ttl=cache_ttl, engine=engine)
     if no_cache:
         settings = settings.with_options(cache=False)
-    options = TurnOptions(conversation=chat or "", new=new, cell_id=cell_id, tools=tools)
+    options = TurnOptions(conversation=chat or "", new=new, cell_id=cell_id, tools=tools, fresh=fresh,
+                          in_cell=in_cell)
     return settings, options
 
 

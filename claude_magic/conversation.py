@@ -36,6 +36,8 @@ class TurnRecord:
     credential: str = ""           # secret-free label of the credential used
     session_id: str | None = None  # Claude Code engine: the CLI session holding this turn
     resume_at: str | None = None   # Claude Code engine: uuid of the turn's last transcript entry
+    request_hash: str = ""         # sha256 of what was sent (claude_magic.replay.fingerprint): replay key
+    replayed: bool = False         # this kernel replayed the turn from its recording (no request)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -79,9 +79,17 @@ class ClaudeMagic(Magics):
                               "(default: the CLI bundled with claude-agent-sdk).").tag(config=True)
     claude_code_env = Dict(help="Extra environment for the Claude Code CLI (e.g. CLAUDE_CONFIG_DIR); values are "
                            "treated as secrets.").tag(config=True)
+    store = Union([Bool(), Unicode()], default_value=True,
+                  help="Where the notebook's conversations are saved: True beside the notebook "
+                       "(.claude_magic/NOTEBOOK.json), a .json file or a folder, or False / '' for nowhere. "
+                       "Restored when the extension loads in a new kernel for the notebook.").tag(config=True)
+    replay = Bool(True, help="Re-running a cell whose request is unchanged (prompt, attachments, settings, the "
+                  "conversation before it) replays its recorded answer with no request; its tool calls run "
+                  "again locally. False: always ask (`--fresh` does it for one cell).").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._tool_config_pending = True
+        self._store_pending = True
         self._code_inserter: Any = None
         super().__init__(shell=shell, **kwargs)
         import os
@@ -108,6 +116,7 @@ class ClaudeMagic(Magics):
             engine=self.engine, claude_code_tools=tuple(self.claude_code_tools),
             claude_code_cli=self.claude_code_cli or None,
             claude_code_env={str(key): str(value) for key, value in self.claude_code_env.items()},
+            replay=self.replay,
         )
 
     def _checked_headers(self) -> dict[str, str]:
@@ -174,7 +183,19 @@ class ClaudeMagic(Magics):
             attach(session, self.mcp_servers, self.shell, session.settings.tool_timeout)
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
+        if self._store_pending:
+            from .store import attach_store
+
+            self._store_pending = False
+            attach_store(session, self.shell, self.store)   # restores the notebook's conversations on first use
+        if session.store is not None:
+            session.store.report_problems()
         return session
+
+    @observe("store")
+    def _store_changed(self, _change: Any) -> None:
+        """A new `ClaudeMagic.store` applies on the next use (moving the store, or turning it off)."""
+        self._store_pending = True
 
     @observe("tool_policies", "disabled_tools")
     def _tool_config_changed(self, _change: Any) -> None:
@@ -221,6 +242,8 @@ class ClaudeMagic(Magics):
     @argument("--code", action="store_true", help="Same as `-f code`.")
     @argument("--no-cache", action="store_true", help="No prompt-cache breakpoint for this cell.")
     @argument("--cache-ttl", choices=["5m", "1h"], help="Prompt-cache lifetime for this cell.")
+    @argument("--fresh", action="store_true", help="Ask Claude even if this cell's recorded answer could be "
+              "replayed (ClaudeMagic.replay).")
     @argument("--engine", choices=["auto", "api", "claude-code"],
               help="Who answers this cell: the Messages API, Claude Code, or auto (ClaudeMagic.engine).")
     @argument("--schema", metavar="NAME", help="Answer as JSON fitting this schema (a pydantic model, dataclass, "
@@ -256,6 +279,7 @@ class ClaudeMagic(Magics):
                 max_tokens=arguments.max_tokens, think=arguments.think, effort=arguments.effort,
                 cache_ttl=arguments.cache_ttl, no_cache=arguments.no_cache, chat=arguments.chat,
                 new=arguments.new, tools=tools, cell_id=_cell_id(self.shell), engine=arguments.engine,
+                fresh=arguments.fresh, in_cell=True,
             )
         except ConfigurationError as error:
             raise UsageError(str(error)) from None

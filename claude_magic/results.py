@@ -41,6 +41,10 @@ class TurnResult:
     output_error: str | None = None                               # why the answer did not fit the schema (one line)
     engine: str = "api"                                           # which engine answered: api, claude-code
     credential: str = ""                                          # secret-free label of the credential used
+    request_hash: str = ""                                        # sha256 of what was sent (the replay key)
+    replayed: bool = False                                        # replayed from the recording: no request
+    answered_at: float | None = None                              # epoch seconds the answer was asked for
+    recorded: Any = None                                          # replayed: the recording's `TurnRecord`
 
     @property
     def text(self) -> str:

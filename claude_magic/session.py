@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from .cancellation import Cancellation
@@ -11,9 +12,10 @@ from .client import ClientFactory
 from .context_window import ModelCatalog
 from .conversation import Conversation
 from .engines.base import Engine, Toolbox, TurnRequest
-from .errors import ClaudeMagicError, ConversationBusy
+from .errors import ClaudeMagicError, ConversationBusy, MissingCredentialError
 from .events import Event, Notice, TurnFinished
 from .pricing import Price
+from .replay.planner import ReplayPlanner
 from .results import TurnResult
 from .settings import Settings, TurnOptions
 from .usage import Usage
@@ -37,6 +39,8 @@ class Session:
         self.last: TurnResult | None = None
         self.listeners: list[Callable[[TurnFinished], None]] = []  # told after every turn (chat panels); quick, no raising
         self.engines: dict[str, Engine] = {}
+        self.replays = ReplayPlanner()  # restored conversations matched in order (claude_magic.replay)
+        self.store: Any = None          # the notebook's NotebookStore when persistence is on (claude_magic.store)
         self._locks: dict[str, threading.Lock] = {}
         self._state_lock = threading.Lock()
 
@@ -64,7 +68,7 @@ class Session:
         settings = settings or self.settings
         options = options or TurnOptions()
         content, text = _prompt_content(prompt)
-        engine = self.engine(settings)
+        engine_name, missing = self._engine_name(settings)
         conversation = Conversation("(new)") if options.new else self.conversation(options.conversation)
         lock = self.lock_for(conversation.name if not options.new else f"(new){id(conversation)}")
         acquired = lock.acquire(timeout=wait) if wait > 0 else lock.acquire(blocking=False)
@@ -73,22 +77,13 @@ class Session:
             raise ConversationBusy(f"A turn is already running in {label} (chat panel or another cell): "
                                    "wait for it to finish or press Stop, then re-run.")
         try:
-            saved, notice = self._replace_cell_turn(conversation, options, settings)
-            if notice and emit is not None:
-                emit(Notice(notice))
-            try:
-                result = engine.run_turn(TurnRequest(
-                    conversation=conversation, prompt=content, prompt_text=text, settings=settings,
-                    tool_names=options.tools, cell_id=options.cell_id, emit=emit or _ignore,
-                    cancellation=cancellation, tool_context=tool_context, prices=self.prices,
-                    catalog=self.catalog, toolbox=self.toolbox,
-                ))
-            except BaseException:
-                if saved is not None:
-                    conversation.restore(saved)  # no credential, a bad setting: the old turn stays
-                raise
-            if saved is not None and not result.content and result.status != "complete":
-                conversation.restore(saved)      # the re-asked turn failed: keep the old one
+            request = TurnRequest(
+                conversation=conversation, prompt=content, prompt_text=text, settings=settings,
+                tool_names=options.tools, cell_id=options.cell_id, emit=emit or _ignore,
+                cancellation=cancellation, tool_context=tool_context, prices=self.prices,
+                catalog=self.catalog, toolbox=self.toolbox,
+            )
+            result = self._run(request, options, engine_name, missing)
         finally:
             lock.release()
         with self._state_lock:
@@ -102,11 +97,64 @@ class Session:
         return result
 
 
+    def _run(self, request: TurnRequest, options: TurnOptions, engine_name: str | None,
+             missing: ClaudeMagicError | None) -> TurnResult:
+        """Replace the re-run cell's turn: replay its recording when the request is unchanged, else ask."""
+        from .engines.replay import ReplayEngine
+        from .replay.fingerprint import request_fingerprint
+
+        conversation, settings = request.conversation, request.settings
+        tools: list[dict[str, Any]] | None = None
+
+        def fingerprint(messages: list[dict[str, Any]], recorded_engine: str = "") -> str:
+            """This request's fingerprint over `messages` (no credential now: as the recorded engine would send it)."""
+            nonlocal tools
+            if tools is None:
+                tools = self.toolbox.definitions(options.tools) if self.toolbox is not None else []
+            engine = engine_name or (recorded_engine if settings.engine == "auto" else "") or settings.engine
+            return request_fingerprint(messages, request.prompt, settings, engine, tools)
+
+        plan = self.replays.plan(conversation, options, settings, fingerprint)
+        try:
+            candidate = plan.candidate
+            request_hash = fingerprint(conversation.messages, candidate.record.engine if candidate else "")
+            request = replace(request, emit=_stamping(request.emit, conversation, request_hash))
+            if (candidate is not None and settings.replay and not options.fresh
+                    and candidate.replayable(request_hash)):
+                result = ReplayEngine(candidate, lambda: self.engine(settings), later=plan.later).run_turn(request)
+            else:
+                if missing is not None:
+                    raise missing
+                notice = plan.notice()
+                if notice:
+                    request.emit(Notice(notice))
+                result = self._engine_named(engine_name or settings.engine).run_turn(request)
+        except BaseException:
+            plan.undo(conversation)          # no credential, a bad setting: the old turn stays
+            raise
+        if plan.saved is not None and not result.replayed and not result.content and result.status != "complete":
+            plan.undo(conversation)          # the re-asked turn failed: keep the old one
+        else:
+            _stamp(conversation, result, request_hash)
+        self.replays.finish(conversation, plan, result.replayed)
+        return result
+
+    def _engine_name(self, settings: Settings) -> tuple[str | None, ClaudeMagicError | None]:
+        """The engine these settings pick, or the one-line reason none can (a replay needs none)."""
+        from .engines.selection import choose_engine
+
+        try:
+            return choose_engine(settings), None
+        except MissingCredentialError as error:
+            return None, error
+
     def engine(self, settings: Settings | None = None) -> Engine:
         """The engine that answers with these settings (`ClaudeMagic.engine`; "auto" per `choose_engine`)."""
         from .engines.selection import choose_engine
 
-        name = choose_engine(settings or self.settings)
+        return self._engine_named(choose_engine(settings or self.settings))
+
+    def _engine_named(self, name: str) -> Engine:
         with self._state_lock:
             engine = self.engines.get(name)
             if engine is None:
@@ -120,23 +168,6 @@ class Session:
         for engine in engines:
             engine.close()
 
-    @staticmethod
-    def _replace_cell_turn(conversation: Conversation, options: TurnOptions,
-                           settings: Settings) -> tuple[dict[str, Any] | None, str]:
-        """Re-running a cell replaces its earlier turn: rewind to just before it (later turns go too)."""
-        if options.cell_id is None or settings.rerun != "replace" or options.new:
-            return None, ""
-        index = conversation.turn_of_cell(options.cell_id)
-        if index is None:
-            return None, ""
-        saved = conversation.to_dict()
-        dropped = conversation.rewind(index)
-        later = len(dropped) - 1
-        notice = f"Re-ran this cell: its earlier answer (turn {index + 1}) is replaced"
-        notice += (f"; {later} later turn{'s' if later > 1 else ''} dropped — re-run those cells to ask "
-                   "again." if later else ".")
-        return saved, notice
-
 
 def _make_engine(name: str, session: Session) -> Engine:
     """A new engine by name (the Claude Code one is imported only when used)."""
@@ -147,6 +178,29 @@ def _make_engine(name: str, session: Session) -> Engine:
     from .engines.api import ApiEngine
 
     return ApiEngine(session.clients)
+
+
+def _stamping(emit: Callable[[Event], None], conversation: Conversation,
+              request_hash: str) -> Callable[[Event], None]:
+    """`emit`, stamping the result's provenance before views see `TurnFinished` (they save it in the notebook)."""
+    def stamped(event: Event) -> None:
+        if isinstance(event, TurnFinished):
+            _stamp(conversation, event.result, request_hash)
+        emit(event)
+    return stamped
+
+
+def _stamp(conversation: Conversation, result: TurnResult, request_hash: str) -> None:
+    """Provenance: the turn's record and result keep the request fingerprint and when it was asked."""
+    record = next((record for record in reversed(conversation.turns) if record.id == result.turn_id), None)
+    if record is None:
+        result.request_hash = request_hash
+        return
+    if not record.replayed:
+        record.request_hash = request_hash
+    result.request_hash = record.request_hash
+    if result.answered_at is None:
+        result.answered_at = record.started_at
 
 
 def unpriced(cost: float | None, usage: Usage) -> bool:

@@ -38,6 +38,7 @@ class Settings:
     claude_code_tools: tuple[str, ...] = ()    # Claude Code's own tools to offer (Bash, Read, ...): none by default
     claude_code_cli: str | None = None         # None: the CLI bundled with claude-agent-sdk
     claude_code_env: dict[str, str] = field(default_factory=dict)   # extra CLI environment (values redacted)
+    replay: bool = True                        # re-run cells whose request is unchanged replay their recording
 
     def with_options(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied."""
@@ -52,3 +53,5 @@ class TurnOptions:
     new: bool = False                          # answer outside the conversation
     cell_id: str | None = None
     tools: tuple[str, ...] | None = None       # None: all registered; () : none
+    fresh: bool = False                        # ask even when the recorded turn could be replayed
+    in_cell: bool = False                      # sent by a notebook cell (with or without a cell id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..client import ClientFactory
 from ..results import TurnResult
 from ..settings import Settings
-from .api_loop import run_turn
+from .api_loop import continue_turn, run_turn
 from .base import TurnRequest
 
 __all__ = ["ApiEngine", "credential_label"]
@@ -45,6 +45,16 @@ class ApiEngine:
             cell_id=request.cell_id, prices=request.prices, catalog=request.catalog,
             tool_context=request.tool_context, credential=credential_label(request.settings),
         )
+
+    def continue_turn(self, request: TurnRequest, result: TurnResult) -> None:
+        """Go on with a replayed turn from its (changed) tool results: real requests from here on."""
+        continue_turn(
+            client=self.clients.get(request.settings), conversation=request.conversation,
+            settings=request.settings, toolbox=request.toolbox, tool_names=request.tool_names, emit=request.emit,
+            result=result, cancellation=request.cancellation, tool_context=request.tool_context,
+            catalog=request.catalog,
+        )
+        result.credential = credential_label(request.settings)
 
     def close(self) -> None:
         return None

@@ -24,7 +24,7 @@ from ..settings import Settings
 from ..stream import stream_step
 from .base import Toolbox
 
-__all__ = ["run_turn"]
+__all__ = ["run_turn", "continue_turn"]
 
 
 def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, Any]], prompt_text: str,
@@ -67,11 +67,26 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
     return result
 
 
+def continue_turn(*, client: Any, conversation: Conversation, settings: Settings, toolbox: Toolbox | None,
+                  tool_names: tuple[str, ...] | None, emit: Callable[[Event], None], result: TurnResult,
+                  cancellation: Cancellation | None = None, tool_context: Any = None,
+                  catalog: ModelCatalog | None = None) -> None:
+    """Go on with a started turn whose conversation ends with tool results (a replay whose tool result
+    changed): the loop only, from step `result.steps`, adding to `result`; Ctrl-C ends it as interrupted."""
+    tools = toolbox.definitions(tool_names) if toolbox is not None else []
+    try:
+        _loop(client, conversation, settings, tools, toolbox, emit, cancellation, result, tool_context, catalog,
+              first_step=result.steps)
+    except KeyboardInterrupt as interrupt:
+        _answer_interrupted_tools(conversation, interrupt)
+        result.status, result.error = "interrupted", str(TurnInterrupted())
+
+
 def _loop(client: Any, conversation: Conversation, settings: Settings, tools: list[dict[str, Any]],
           toolbox: Toolbox | None, emit: Callable[[Event], None], cancellation: Cancellation | None,
-          result: TurnResult, tool_context: Any, catalog: ModelCatalog | None) -> None:
+          result: TurnResult, tool_context: Any, catalog: ModelCatalog | None, first_step: int = 0) -> None:
     base_url = resolved_base_url(settings)
-    for step in range(settings.max_steps):
+    for step in range(first_step, settings.max_steps):
         params = build_params(conversation.snapshot(), settings, tools)
         if catalog is not None and settings.context_window_check:
             refusal, pending_answer = _context_check(client, params, catalog)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ..results import TurnResult
 
-__all__ = ["footer_text", "engine_text"]
+__all__ = ["footer_text", "engine_text", "replayed_text"]
 
 
 def footer_text(result: TurnResult) -> str:
     """e.g. `claude-sonnet-5-5 · 1,204 in (1,000 cached) · 312 out · $0.0061 · 2.4 s · end_turn · api: API key …`."""
+    if result.replayed:
+        return replayed_text(result)
     usage = result.usage
     pieces = [result.model, f"{usage.total_input_tokens:,} in"]
     if usage.cache_read_input_tokens or usage.cache_creation_input_tokens:
@@ -32,3 +34,17 @@ def footer_text(result: TurnResult) -> str:
 def engine_text(result: TurnResult) -> str:
     """Which engine answered and with which kind of credential, e.g. `api: API key from ANTHROPIC_API_KEY`."""
     return f"{result.engine}: {result.credential}" if result.credential else result.engine
+
+
+def replayed_text(result: TurnResult) -> str:
+    """A replayed turn's footer, the same on every replay: e.g. `claude-sonnet-5-5 · replayed: no request, $0 ·
+    recorded 1,204 in · 312 out · $0.0061 · end_turn · api: API key …`."""
+    recorded = result.recorded
+    pieces = [result.model, "replayed: no request, $0"]
+    if recorded is not None:
+        cost = f"${recorded.cost:.4f}" if recorded.cost is not None else "cost unknown"
+        pieces.append(f"recorded {recorded.usage.total_input_tokens:,} in · {recorded.usage.output_tokens:,} out · "
+                      f"{cost}")
+    pieces.append(result.stop_reason or result.status)
+    pieces.append(engine_text(result))
+    return " · ".join(pieces)

@@ -61,15 +61,34 @@ def static_html(transcript: Transcript, rendered: Mapping[int, str] | None = Non
 
 
 def output_metadata(transcript: Transcript) -> dict[str, Any]:
-    """Model, usage, cost and status under the `claude_magic` key (empty before the turn finished)."""
+    """The answer's provenance under the `claude_magic` key (empty before the turn finished): model, engine,
+    usage, cost, stop reason, turn id, when it was asked, the fingerprint of what was sent, whether replayed.
+
+    A replayed answer carries the recorded turn's figures (what it took when it was asked) and
+    `"replayed": true` (this run made no request and cost nothing), so every replay saves the same metadata.
+    """
     result = transcript.result
     if result is None:
         return {}
+    recorded = result.recorded if result.replayed else None
+    usage, cost = (recorded.usage, recorded.cost) if recorded is not None else (result.usage, result.cost)
+    duration = recorded.duration if recorded is not None else result.duration
     return {"claude_magic": {
-        "model": result.model, "status": result.status, "stop_reason": result.stop_reason,
-        "usage": result.usage.to_dict(), "cost": result.cost, "duration": round(result.duration, 3),
+        "model": result.model, "engine": result.engine, "status": result.status, "stop_reason": result.stop_reason,
+        "usage": usage.to_dict(), "cost": cost, "duration": round(duration, 3),
         "turn_id": result.turn_id, "conversation": result.conversation,
+        "timestamp": _timestamp(result.answered_at), "request_hash": result.request_hash or None,
+        "replayed": result.replayed,
     }}
+
+
+def _timestamp(epoch: float | None) -> str | None:
+    """ISO 8601 in UTC, to the second."""
+    if epoch is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
 
 
 def static_bundle(transcript: Transcript, rendered: Mapping[int, str] | None = None, *,

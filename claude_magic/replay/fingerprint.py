@@ -1,0 +1,52 @@
+"""The request fingerprint: a sha256 of the canonical JSON of exactly what defines a turn's request.
+
+In: the engine, the resolved model, max_tokens (as sent, after a thinking budget raised it), the system
+prompt, thinking, effort, the structured-output format, the tools offered (their full definitions) and
+Claude Code's own tools, the conversation before the turn and the prompt's content blocks (text after
+interpolation, attachments), credentials redacted as they are before sending.
+Out (they change how a request travels, not what it asks): the endpoint, headers, prompt caching,
+retries, time limits, the step limit, the credential, how answers are displayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ..models import resolve_model
+from ..request import thinking_param
+from ..secrets import redact_content
+from ..settings import Settings
+
+__all__ = ["request_fingerprint", "request_document", "FINGERPRINT_VERSION"]
+
+FINGERPRINT_VERSION = 1
+
+
+def request_document(messages: list[dict[str, Any]], prompt: list[dict[str, Any]], settings: Settings,
+                     engine: str, tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """The request-defining parts as one JSON-ready document (what the fingerprint hashes)."""
+    thinking, max_tokens = thinking_param(settings)
+    return {
+        "fingerprint": FINGERPRINT_VERSION,
+        "engine": engine,
+        "model": resolve_model(settings.model, settings.aliases),
+        "max_tokens": max_tokens,
+        "system": settings.system or None,
+        "thinking": thinking,
+        "effort": settings.effort,
+        "output_format": settings.output_format,
+        "tools": tools,
+        "claude_code_tools": sorted(settings.claude_code_tools) if engine == "claude-code" else [],
+        "messages": messages,
+        "prompt": redact_content(prompt),
+    }
+
+
+def request_fingerprint(messages: list[dict[str, Any]], prompt: list[dict[str, Any]], settings: Settings,
+                        engine: str, tools: list[dict[str, Any]]) -> str:
+    """sha256 (hex) of the canonical JSON of `request_document`: equal exactly when the request would be."""
+    document = request_document(messages, prompt, settings, engine, tools)
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
