@@ -290,16 +290,21 @@ class Toolbox:
                                      f"{', '.join(self.names()) or 'none'} (see `%claude tools`)")
 
     # -- the agent loop's interface --------------------------------------------------------------
-    def definitions(self, names: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    def definitions(self, names: tuple[str, ...] | None = None, *, sources: bool = True) -> list[dict[str, Any]]:
         """API tool parameters in offered order: `names` None → every enabled tool, () → none.
 
-        Sources start what they need to list their tools. Explicitly named tools are offered even when
-        disabled in config; a glob in `names` picks the enabled tools it matches; unknown names are skipped
-        (check them first with `validate_names`).
+        Sources start what they need to list their tools (`sources=False`: registered tools only, nothing
+        starts — the Claude Code engine hands MCP servers to the CLI instead). Explicitly named tools are
+        offered even when disabled in config; a glob in `names` picks the enabled tools it matches; unknown
+        names are skipped (check them first with `validate_names`).
         """
         if names is not None and not names:
             return []
-        tools = self.tools(names, start=True)
+        if sources:
+            tools = self.tools(names, start=True)
+        else:
+            with self._lock:
+                tools = list(self._tools.values())
         if names is None:
             chosen = [item for item in tools if item.name not in self.disabled]
         else:

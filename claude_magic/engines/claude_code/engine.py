@@ -6,6 +6,7 @@ so Ctrl-C (SIGINT, delivered to the main thread) and the panel's Stop land at on
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -35,6 +36,10 @@ CONNECT_SECONDS = 60.0
 INTERRUPT_GRACE = 10.0
 _DIRTY = "(out of step)"     # the CLI session holds a turn the conversation dropped
 
+# The SDK logs what it could not read from the CLI (raw stdout) at ERROR; with no logging configured Python
+# would print that to the cell. The turn's one-line error says it instead; configured handlers still get it.
+logging.getLogger("claude_agent_sdk").addHandler(logging.NullHandler())
+
 
 class ClaudeCodeEngine:
     """Turns answered by Claude Code (the Agent SDK's CLI), one session per conversation."""
@@ -61,8 +66,8 @@ class ClaudeCodeEngine:
         register_secrets(settings.claude_code_env.values())
         conversation = request.conversation
         prompt, prompt_text = redact_content(request.prompt), redact(request.prompt_text)
-        definitions = [d for d in (request.toolbox.definitions(request.tool_names) if request.toolbox else [])
-                       if not d["name"].startswith("mcp__")]
+        definitions = [d for d in (request.toolbox.definitions(request.tool_names, sources=False)   # MCP: the CLI's
+                                   if request.toolbox else []) if not d["name"].startswith("mcp__")]
         options = session_options(settings, definitions, self._mcp_servers())
         credential = self._credential(settings)
         record = TurnRecord(prompt=prompt_text, cell_id=request.cell_id, model=options.model, engine=self.name,
@@ -380,7 +385,7 @@ class _Turn:
     def _result(self, message: Any) -> None:
         self.session_id = message.session_id or self.session_id
         self.result.usage = usage_of(message.usage)
-        self.result.cost = message.total_cost_usd
+        self.result.cost = self._turn_cost(message.total_cost_usd)
         self.result.stop_reason = message.stop_reason or self.result.stop_reason
         if self.interrupted or message.terminal_reason in ("aborted_streaming", "aborted_tools"):
             self.interrupted = True
@@ -399,6 +404,15 @@ class _Turn:
             self.result.status, self.result.error = "error", line
             if self.assistant_error and self.result.content:       # the CLI's own error text is not an answer
                 self._drop_error_text()
+
+    def _turn_cost(self, total: float | None) -> float | None:
+        """This turn's cost: `total_cost_usd` adds up every turn of the CLI process, so take the difference."""
+        live = self.live
+        if total is None or live is None:
+            return total
+        before = live.cost_total if total >= live.cost_total else 0.0
+        live.cost_total = total
+        return total - before
 
     def _answer_text(self) -> str:
         return "\n".join(block.get("text", "") for block in self.result.content if block.get("type") == "text")
