@@ -37,7 +37,7 @@ class Settings:
     engine: str = "auto"                       # "auto", "api" or "claude-code"
     claude_code_tools: tuple[str, ...] = ()    # Claude Code's own tools to offer (Bash, Read, ...): none by default
     claude_code_cli: str | None = None         # None: the CLI bundled with claude-agent-sdk
-    claude_code_env: dict[str, str] = field(default_factory=dict)   # extra CLI environment (values redacted)
+    claude_code_env: dict[str, str] = field(default_factory=dict, repr=False)   # extra CLI environment: secrets
     replay: bool = True                        # re-run cells whose request is unchanged replay their recording
 
     def with_options(self, **changes: Any) -> Settings:

@@ -15,13 +15,14 @@ from claude_magic.events import (
     ToolCallFinished,
     ToolCallStarted,
 )
+from claude_magic.pricing import cost_of
 from claude_magic.settings import TurnOptions
 from claude_magic.testing import ApiError, Reply, Stall, text, thinking, tool_use
 from claude_magic.tools.consent import DECLINED
 from claude_magic.tools.context import ToolContext
 from claude_magic.views.footer import footer_text
 
-from ..helpers import wait_until
+from ..helpers import MODEL, wait_until
 from .conftest import cc_settings
 
 
@@ -47,6 +48,10 @@ def test_streams_text_and_thinking_on_one_process(cc_session: Any, script: Any) 
     assert conversation.turns[-1].session_id and conversation.turns[-1].resume_at
     second = cc_session.ask("And again", settings=settings)
     assert second.status == "complete" and "And again" in second.text
+    # the CLI's total_cost_usd adds up the process's turns: a turn's cost is its own (cache reads make it cheaper)
+    own_price = cost_of(second.usage, MODEL, {})
+    assert second.cost is not None and own_price is not None and second.cost < result.cost
+    assert abs(second.cost - own_price) < 0.25 * own_price, (second.cost, own_price)
     assert live_pid(cc_session) == pid                           # no new CLI process for the next turn
     assert "Say hello" in str(script.main_requests()[-1]["messages"])   # the session holds the first turn
 

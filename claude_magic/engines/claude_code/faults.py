@@ -43,14 +43,17 @@ def result_line(result: Any, assistant_error: str | None, answer_text: str) -> t
     text = (answer_text or "") + " " + " ".join(getattr(result, "errors", None) or []) + " " + \
         str(getattr(result, "result", "") or "")
     lowered = text.lower()
+    if status == 403:
+        return "forbidden", (f"The API behind Claude Code refused the request (403{_api_detail(text)}): the login or "
+                             f"key may not have access to this model or feature — check the account, or {LOGIN_HINT}.")
     if assistant_error == "authentication_failed" or status == 401 or "not logged in" in lowered \
             or "invalid api key" in lowered or "/login" in lowered:
         if "expired" in lowered or "oauth token" in lowered:
             return "login_expired", f"Claude Code's login has expired or was revoked: {LOGIN_HINT}."
         if "not logged in" in lowered:
             return "not_logged_in", f"Claude Code is not logged in: {LOGIN_HINT} (or set an API key)."
-        return "auth", (f"The API behind Claude Code refused its credential (401): the login may have expired — "
-                        f"{LOGIN_HINT}.")
+        return "auth", (f"The API behind Claude Code refused its credential ({status or 401}): the login may have "
+                        f"expired — {LOGIN_HINT}.")
     if assistant_error == "rate_limit" or status == 429 or "usage limit" in lowered or "rate limit" in lowered:
         return "rate_limit", ("Claude's usage or rate limit was reached (429): wait for the limit to reset (Claude "
                               "Code's `/usage` shows when), or switch to the API engine with an API key.")
@@ -69,3 +72,14 @@ def result_line(result: Any, assistant_error: str | None, answer_text: str) -> t
                              "ask Claude to continue if you want more.")
     detail = redact(" ".join(text.split())[:160]) or subtype or "no detail"
     return "error", f"Claude Code ended the turn with an error ({detail}): re-run the cell."
+
+
+def _api_detail(text: str) -> str:
+    """": <the API's message>" from Claude Code's "API Error: NNN <message>" text (redacted, short), or ""."""
+    import re
+
+    found = re.search(r"API Error: \d{3}\s+(.+)", " ".join(text.split()))
+    if found is None:
+        return ""
+    detail = redact(found.group(1))
+    return ": " + (detail[:160] + "…" if len(detail) > 160 else detail)

@@ -41,6 +41,7 @@ class LiveClient:
         self.model: str | None = None
         self.channel: TurnChannel | None = None
         self.dead = False
+        self.cost_total = 0.0                # the CLI's `total_cost_usd` so far: it counts the whole process
         self.stderr: collections.deque[str] = collections.deque(maxlen=20)
         self._closing: asyncio.Event | None = None
         self._life: concurrent.futures.Future[Any] | None = None
