@@ -128,11 +128,10 @@ def usage(session: Session, arguments: list[str]) -> str:
     for name, conversation in session.conversations.items():
         if not conversation.turns:
             continue
-        asked = [record for record in conversation.turns if not record.replayed]   # replays cost nothing
-        turn_usage = sum((record.usage for record in asked), type(total)())
-        unknown = any(unpriced(record.cost, record.usage) for record in asked)
+        turn_usage = sum((record.usage for record in conversation.turns), type(total)())
+        unknown = any(unpriced(record.cost, record.usage) for record in conversation.turns)
         partial = partial or unknown
-        cost = sum(record.cost or 0.0 for record in asked)
+        cost = sum(record.cost or 0.0 for record in conversation.turns)
         rows.append(f"| {_cell(name or '(default)')} | {len(conversation)} | {turn_usage.input_tokens:,} | "
                     f"{turn_usage.cache_creation_input_tokens:,} | {turn_usage.cache_read_input_tokens:,} | "
                     f"{turn_usage.output_tokens:,} | {_dollars(None if unknown else cost)} |")
