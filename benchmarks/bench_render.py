@@ -6,12 +6,15 @@ P1  a long answer streamed as fast as the server can, many small deltas: `%%clau
     against the raw SDK `text_stream` loop reading the same stream from the same server, both in the
     same kernel and the same run, alternated; ratio of medians (target <= 1.10). Also shown: the turn
     without a view, and the SDK's plain event stream read by a bare loop (the floor).
+P1' the view's own cost: %%claude against the SDK's plain event stream (the floor), wall and kernel CPU,
+    split into the core without a view and what the view adds (target <= 1.20).
 P2  CPU time of the live view (Markdown, highlighting, sanitizing, widgets, static output) replaying a
     100k and a 200k answer in this process with a paint every 4,000 characters; ratio 200k/100k
     (target <= 2.2, i.e. linear).
 P4  widget updates per second (comm_msg on iopub; target <= 20) and bytes the kernel sent for widgets
     (comm_open + comm_msg + comm_close, whole messages) per byte of answer (target <= 3), for the fast
     stream of P1 and for a paced stream like a real answer (about 1,000 characters per second).
+    The live view is the default stream widget; `--stock` measures the stock-ipywidgets view instead.
 
 Prints figures and ratios; asserts nothing.
 """
@@ -210,7 +213,7 @@ def rates(times: list[float]) -> tuple[float, int]:
 PAINT_EVERY = 4_000        # characters between paints in P2 (4 paints a second at 16k characters a second)
 
 
-def view_cost(size: int, chunk: int, seed: int = 0) -> float:
+def view_cost(size: int, chunk: int, seed: int = 0, *, stock: bool = False) -> float:
     """CPU seconds the live view spends on a `size`-character answer (events made here, paints every
     PAINT_EVERY characters, the final static output included)."""
     from IPython.core.displaypub import CapturingDisplayPublisher
@@ -219,12 +222,13 @@ def view_cost(size: int, chunk: int, seed: int = 0) -> float:
     from claude_magic.events import BlockFinished, BlockStarted, StepStarted, TextDelta, TurnFinished, TurnStarted
     from claude_magic.results import TurnResult
     from claude_magic.views.live import LiveView
+    from claude_magic.views.stream_view import StreamView
 
     shell = start_ipython() or __import__("IPython").get_ipython()
     shell.display_pub = CapturingDisplayPublisher()
     answer = sample_answer(size, seed)
     started = time.process_time()
-    view = LiveView(interval=3600, shell=shell)
+    view = (LiveView if stock else StreamView)(interval=3600, shell=shell)
     view(TurnStarted("t", MODEL, "", "go"))
     view(StepStarted(0))
     view(BlockStarted(0, 0, "text", {"type": "text", "text": ""}))
@@ -332,17 +336,24 @@ def main() -> int:
         raw_cpu, magic_cpu, core_cpu = (statistics.median(cpu[name]) for name in ("raw", "magic", "core"))
         print(f"  kernel CPU seconds  : raw {raw_cpu:.3f}, %%claude {magic_cpu:.3f}, core {core_cpu:.3f} (medians); "
               f"ratio {magic_cpu / raw_cpu:.3f} (core alone {core_cpu / raw_cpu:.3f})")
+        plain_cpu = statistics.median(cpu["plain"])
+        print(f"  P1' (the view's own cost): %%claude / plain stream {magic / plain:.2f} wall, "
+              f"{magic_cpu / plain_cpu:.2f} kernel CPU (target <= 1.20); of which the core without a view "
+              f"{core / plain:.2f} wall, {core_cpu / plain_cpu:.2f} CPU: the view adds "
+              f"{(magic - core) / plain:.2f} wall, {(magic_cpu - core_cpu) / plain_cpu:.2f} CPU")
         lowest = {name: min(values) for name, values in cpu.items()}
         print(f"  lowest CPU seconds  : raw {lowest['raw']:.3f}, %%claude {lowest['magic']:.3f}, "
-              f"core {lowest['core']:.3f}; ratio {lowest['magic'] / lowest['raw']:.3f} "
-              f"(core alone {lowest['core'] / lowest['raw']:.3f})")
+              f"core {lowest['core']:.3f}, plain {lowest['plain']:.3f}; ratio {lowest['magic'] / lowest['raw']:.3f} "
+              f"(core alone {lowest['core'] / lowest['raw']:.3f}; %%claude / plain "
+              f"{lowest['magic'] / lowest['plain']:.3f})")
 
         if args.only_p1:
             return 0
         print("P2: CPU time of the live view replaying a stream in this process (median of runs), painted every"
               f" {PAINT_EVERY:,} characters")
-        view_cost(20_000, args.chunk)                               # warm up: imports, lexers
-        costs = {size: statistics.median(view_cost(size, args.chunk, seed) for seed in range(args.repeat))
+        view_cost(20_000, args.chunk, stock=args.stock)              # warm up: imports, lexers
+        costs = {size: statistics.median(view_cost(size, args.chunk, seed, stock=args.stock)
+                                         for seed in range(args.repeat))
                  for size in (100_000, 200_000)}
         print(f"  100k: {costs[100_000]:.3f} s   200k: {costs[200_000]:.3f} s   "
               f"ratio {costs[200_000] / costs[100_000]:.2f}   (target <= 2.2)")
