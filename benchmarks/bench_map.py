@@ -3,22 +3,35 @@
 - Live: 2,000 rows at concurrency 16, every request answered after a fixed latency. The baseline, in the
   same run: `AsyncAnthropic` + `asyncio.Semaphore(16)` + `gather` over the same requests. Target: the
   throughput ratio (baseline time / map time) >= 0.9. map's time includes its cost estimate and journal.
+  The server runs in this process (it costs both sides the same); rounds alternate the two, medians printed.
 - Memory: the Python memory a finished result holds (tracemalloc) at 1,000 and 4,000 rows; the slope
   is the bytes per row (linear growth).
-- Batch: 10,000 rows with the Batches API; map's time beyond the server's own (batch created → ended).
-  Target: at most 2 s.
+- Batch: 10,000 rows with the Batches API, the server in a process of its own (its work does not take this
+  process's CPU), each batch kept in progress 3 s. The server's own time is what the API reports
+  (`ended_at - created_at`); map's time runs from the call to the result's `.frame`, so it holds the
+  prompts, the cost estimate, the journal, sending the 2.8 MB body, the poll that sees the end, reading
+  the 8 MB of results and building the frame. Target: map's time beyond the server's own at most 2 s.
+  For reference, in the same run: a plain SDK loop (`batches.create`, `retrieve` every 0.1 s, the typed
+  `batches.results()` iterator), whose time beyond the server's is printed the same way.
 
-Run: `python benchmarks/bench_map.py`.
+Run: `python benchmarks/bench_map.py` (`--only live`, `--only memory`, `--only batch`; `--rounds N`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
 
@@ -29,18 +42,40 @@ from claude_magic.settings import Settings
 from claude_magic.testing import LocalServer
 
 MODEL = "claude-sonnet-5-5"
+KEY = "local-benchmark-key"
 LATENCY = 0.05
 ROWS, CONCURRENCY = 2_000, 16
+BATCH_ROWS, BATCH_DELAY = 10_000, 3.0
+TEMPLATE = "Classify this ticket: {text}"
 
 
 def rows(count: int, tag: str) -> pd.DataFrame:
     return pd.DataFrame({"text": [f"{tag} ticket {i}: the export button does nothing" for i in range(count)]})
 
 
-async def baseline(server: LocalServer, frame: pd.DataFrame) -> float:
+def use_server(base_url: str) -> None:
+    session_module._session = Session(Settings(base_url=base_url, model=MODEL))
+
+
+def timed_map(frame: pd.DataFrame, **options: object) -> tuple[float, Any]:
+    """Seconds from the call to the result's frame, and the result."""
+    started = time.perf_counter()
+    result = claude_magic.map(TEMPLATE, frame, max_cost=float("inf"), progress=False, **options)
+    _ = result.frame
+    return time.perf_counter() - started, result
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    return f"median {statistics.median(values):.{digits}f} (range {min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+# --- live ------------------------------------------------------------------------------------------
+
+
+async def plain_loop(server: LocalServer, frame: pd.DataFrame) -> float:
     import anthropic
 
-    client = anthropic.AsyncAnthropic(base_url=server.base_url, api_key="local-benchmark-key", max_retries=4)
+    client = anthropic.AsyncAnthropic(base_url=server.base_url, api_key=KEY, max_retries=4)
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(text: str) -> str:
@@ -58,53 +93,136 @@ async def baseline(server: LocalServer, frame: pd.DataFrame) -> float:
     return elapsed
 
 
-def timed_map(frame: pd.DataFrame, **options: object) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = claude_magic.map("Classify this ticket: {text}", frame, max_cost=float("inf"), progress=False, **options)
-    return time.perf_counter() - started, result
-
-
-def main() -> None:
-    os.environ.setdefault("ANTHROPIC_API_KEY", "local-benchmark-key")
-    os.environ["CLAUDE_MAGIC_MAP_DIR"] = tempfile.mkdtemp(prefix="bench-map-")
+def live(rounds: int) -> None:
+    ratios, plain_times, map_times = [], [], []
     with LocalServer() as server:
-        session_module._session = Session(Settings(base_url=server.base_url, model=MODEL))
+        use_server(server.base_url)
         server.traffic.latency = LATENCY
+        for number in range(rounds):
+            plain = asyncio.run(plain_loop(server, rows(ROWS, f"a{number}")))
+            mapped, result = timed_map(rows(ROWS, f"b{number}"), mode="live", concurrency=CONCURRENCY)
+            assert result.totals["ok"] == ROWS, result.summary()
+            plain_times.append(plain)
+            map_times.append(mapped)
+            ratios.append(plain / mapped)
+            print(f"  round {number + 1}: plain loop {plain:5.2f} s, map {mapped:5.2f} s, ratio {plain / mapped:.2f}")
+        assert server.rejections == []
+    print(f"live, {ROWS:,} rows at concurrency {CONCURRENCY}, {LATENCY * 1000:.0f} ms per request, {rounds} rounds:")
+    print(f"  plain asyncio loop  {spread(plain_times)} s")
+    print(f"  claude_magic.map    {spread(map_times)} s")
+    print(f"  throughput ratio    {spread(ratios)}   (target >= 0.9)")
 
-        # --- live throughput ---
-        plain = asyncio.run(baseline(server, rows(ROWS, "a")))
-        mapped, result = timed_map(rows(ROWS, "b"), mode="live", concurrency=CONCURRENCY)
-        assert result.totals["ok"] == ROWS, result.summary()
-        print(f"live, {ROWS:,} rows at concurrency {CONCURRENCY}, {LATENCY * 1000:.0f} ms per request:")
-        print(f"  plain asyncio loop  {plain:6.2f} s  ({ROWS / plain:6.0f} rows/s)")
-        print(f"  claude_magic.map    {mapped:6.2f} s  ({ROWS / mapped:6.0f} rows/s)")
-        print(f"  throughput ratio    {plain / mapped:6.2f}   (target >= 0.9)")
 
-        # --- memory per row ---
-        server.traffic.latency = 0.0
+# --- memory ----------------------------------------------------------------------------------------
+
+
+def memory() -> None:
+    with LocalServer() as server:
+        use_server(server.base_url)
         held = {}
         for count in (1_000, 4_000):
             gc.collect()
             tracemalloc.start()
             _elapsed, kept = timed_map(rows(count, f"m{count}"), mode="live", concurrency=CONCURRENCY)
-            _ = kept.frame
             gc.collect()
             held[count] = tracemalloc.get_traced_memory()[0]
             tracemalloc.stop()
             del kept
-        per_row = (held[4_000] - held[1_000]) / 3_000
-        print(f"memory held by a finished result: {held[1_000] / 1e6:.1f} MB at 1,000 rows, "
-              f"{held[4_000] / 1e6:.1f} MB at 4,000 rows: {per_row:,.0f} bytes per row")
+    per_row = (held[4_000] - held[1_000]) / 3_000
+    print(f"memory held by a finished result: {held[1_000] / 1e6:.1f} MB at 1,000 rows, "
+          f"{held[4_000] / 1e6:.1f} MB at 4,000 rows: {per_row:,.0f} bytes per row "
+          "(the in-process server's records of the requests included)")
 
-        # --- batch overhead ---
-        server.batches.delay = 3.0
-        elapsed, batched = timed_map(rows(10_000, "c"), mode="batch")
-        assert batched.totals["ok"] == 10_000, batched.summary()
-        own = sum(server.batches._batches[b].ended - server.batches._batches[b].created for b in batched.batch_ids)
-        print(f"batch, 10,000 rows: map {elapsed:.2f} s, the server's own time {own:.2f} s: "
-              f"overhead {elapsed - own:.2f} s (target <= 2 s)")
-        assert server.rejections == []
+
+# --- batch -----------------------------------------------------------------------------------------
+
+
+def serve_batches(delay: float) -> None:
+    """The local server, in this process, each batch in progress at least `delay` s; until stdin closes."""
+    with LocalServer() as server:
+        server.batches.delay = delay
+        print(server.base_url, flush=True)
+        sys.stdin.read()
+
+
+@contextmanager
+def batch_server() -> Iterator[str]:
+    command = [sys.executable, __file__, "--serve-batches", str(BATCH_DELAY)]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        yield process.stdout.readline().strip()
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
+def server_time(client: Any, batch_ids: list[str]) -> float:
+    """The seconds the API reports the batches in progress (created_at to ended_at; overlapping ones once)."""
+    batches = [client.messages.batches.retrieve(batch_id) for batch_id in batch_ids]
+    assert all(b.processing_status == "ended" and b.ended_at is not None for b in batches)
+    return (max(b.ended_at for b in batches) - min(b.created_at for b in batches)).total_seconds()
+
+
+def plain_batch(client: Any, frame: pd.DataFrame) -> tuple[float, list[str]]:
+    """The same requests with the bare SDK: create, poll every 0.1 s, read the typed results."""
+    started = time.perf_counter()
+    requests = [{"custom_id": f"row-{i}", "params": {"model": MODEL, "max_tokens": 1024, "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "Classify this ticket: "},
+                                     {"type": "text", "text": text}]}]}} for i, text in enumerate(frame["text"])]
+    batch = client.messages.batches.create(requests=requests)
+    while client.messages.batches.retrieve(batch.id).processing_status != "ended":
+        time.sleep(0.1)
+    answers = {entry.custom_id: entry.result.message.content[0].text
+               for entry in client.messages.batches.results(batch.id)}
+    assert len(answers) == len(frame)
+    return time.perf_counter() - started, [batch.id]
+
+
+def batch(rounds: int) -> None:
+    import anthropic
+
+    mapped, plain = [], []
+    with batch_server() as base_url:
+        use_server(base_url)
+        client = anthropic.Anthropic(base_url=base_url, api_key=KEY)
+        timed_map(rows(20, "warm"), mode="batch")          # connections and first-use imports, not measured
+        for number in range(rounds):
+            elapsed, result = timed_map(rows(BATCH_ROWS, f"c{number}"), mode="batch")
+            assert result.totals["ok"] == BATCH_ROWS, result.summary()
+            own = server_time(client, result.batch_ids)
+            mapped.append(elapsed - own)
+            reference, ids = plain_batch(client, rows(BATCH_ROWS, f"d{number}"))
+            plain.append(reference - server_time(client, ids))
+            print(f"  round {number + 1}: map {elapsed:5.2f} s, the server's own {own:4.2f} s: overhead "
+                  f"{elapsed - own:4.2f} s; plain SDK loop overhead {plain[-1]:4.2f} s")
+        client.close()
+    print(f"batch, {BATCH_ROWS:,} rows, {rounds} rounds: time beyond the server's own (created → ended)")
+    print(f"  claude_magic.map    {spread(mapped)} s   (target <= 2 s)")
+    print(f"  plain SDK loop      {spread(plain)} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", choices=["live", "memory", "batch"],
+                        help="run only this part (repeatable); default: all")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the live and batch comparisons")
+    parser.add_argument("--serve-batches", type=float, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_batches is not None:
+        serve_batches(args.serve_batches)
+        return 0
+    os.environ.setdefault("ANTHROPIC_API_KEY", KEY)
+    os.environ["CLAUDE_MAGIC_MAP_DIR"] = tempfile.mkdtemp(prefix="bench-map-")
+    parts = args.only or ["live", "memory", "batch"]
+    if "live" in parts:
+        live(args.rounds)
+    if "memory" in parts:
+        memory()
+    if "batch" in parts:
+        batch(args.rounds)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
