@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,21 @@ def claude_notebook(*prompts: str, setup: str = "", code: dict[int, str] | None 
 
 
 def run_notebook(notebook: Any, workdir: Path, server: LocalServer, *, name: str = NOTEBOOK,
-                 timeout: int = 120, allow_errors: bool = False, **env: str) -> Any:
+                 timeout: int = 120, allow_errors: bool = False, save: bool = True, **env: str) -> Any:
     """Run every cell in a new python3 kernel started in `workdir` with `JPY_SESSION_NAME` naming the notebook
-    (what Jupyter Server sets), save it there and read it back (what a user would find in the file)."""
+    (what Jupyter Server sets), save it there and read it back (what a user would find in the file);
+    `save=False`: the notebook file is neither written nor read (a read-only folder)."""
     path = workdir / name
-    nbformat.write(notebook, path)
-    notebook = nbformat.read(path, as_version=4)
+    if save:
+        nbformat.write(notebook, path)
+        notebook = nbformat.read(path, as_version=4)
+    else:
+        notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
     kernel_env = {**os.environ, "JPY_SESSION_NAME": str(path), "ANTHROPIC_BASE_URL": server.base_url, **env}
     NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                    resources={"metadata": {"path": str(workdir)}}).execute(env=kernel_env)
+    if not save:
+        return notebook
     nbformat.write(notebook, path)
     return nbformat.read(path, as_version=4)
 
