@@ -25,6 +25,7 @@ from ..base import TurnRequest
 from .auth import INSTALL_HINT, LoginStatus, login_status, sdk_installed
 from .bridge import consent_hooks, kernel_server, permission_callback
 from .faults import exception_line, result_line
+from .launcher import Launchers
 from .options import session_options
 from .session_client import LiveClient, TurnChannel
 from .translate import StreamTranslator, display_name, usage_of
@@ -50,6 +51,7 @@ class ClaudeCodeEngine:
         self.session = session
         self.loop = LoopThread("claude-magic-claude-code")
         self.clients: dict[str, LiveClient] = {}
+        self.launchers = Launchers()
         self._status: dict[tuple[Any, ...], LoginStatus | None] = {}
         self._lock = threading.Lock()
 
@@ -111,6 +113,7 @@ class ClaudeCodeEngine:
         for live in clients:
             live.close()
         self.loop.stop()
+        self.launchers.close()
 
     # -- sessions ----------------------------------------------------------------------------------
     def _mcp_servers(self) -> dict[str, Any]:
@@ -169,6 +172,7 @@ class ClaudeCodeEngine:
         if definitions:
             servers["claude-magic"] = kernel_server(definitions, live)
         fields = {**options.fields, "mcp_servers": servers, "model": options.model, **resume}
+        fields["cli_path"] = self.launchers.cli_path(fields.get("cli_path"))    # out of the kernel's Ctrl-C
         live.options = ClaudeAgentOptions(**fields, can_use_tool=permission_callback(live), hooks=consent_hooks(live),
                                           stderr=live.on_stderr)
         try:
@@ -223,14 +227,14 @@ class _Turn:
         try:
             while not self.finished:
                 try:
+                    if cancellation is not None and cancellation.cancelled and not self.interrupted:
+                        raise KeyboardInterrupt      # Stop: checked between items too, a busy stream never waits
+                    if deadline is not None and time.monotonic() > deadline:
+                        live.close(timeout=2.0)      # it did not stop: the next turn starts a new process
+                        break
                     try:
                         kind, item, reply = self.channel.items.get(timeout=POLL_SECONDS)
                     except queue.Empty:
-                        if deadline is not None and time.monotonic() > deadline:
-                            live.close(timeout=2.0)      # it did not stop: the next turn starts a new process
-                            break
-                        if cancellation is not None and cancellation.cancelled and not self.interrupted:
-                            raise KeyboardInterrupt from None
                         continue
                     self._handle(kind, item, reply)
                 except KeyboardInterrupt:
