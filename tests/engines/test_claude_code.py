@@ -26,6 +26,18 @@ from ..helpers import MODEL, wait_until
 from .conftest import cc_settings
 
 
+def texts_of(messages: list[dict[str, Any]]) -> str:
+    """Every text in request messages (string contents and text blocks)."""
+    parts = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            parts.append(content)
+        else:
+            parts += [block.get("text", "") for block in content or [] if isinstance(block, dict)]
+    return "\n".join(parts)
+
+
 def live_pid(session: Any, name: str = "") -> int | None:
     return session.engines["claude-code"].clients[name].pid
 
@@ -176,3 +188,50 @@ def _alive(pid: int | None) -> bool:
     except OSError:
         return False
     return pid is not None
+
+
+def test_api_turns_are_carried_into_a_new_claude_code_session(cc_server: Any, cc_home: str, script: Any) -> None:
+    """A conversation begun on the API engine continues on Claude Code with its earlier turns as a marked
+    transcript in the first Claude Code prompt; the conversation itself stays API-shaped and valid."""
+    from claude_magic.session import Session
+    from claude_magic.tools import Toolbox
+
+    toolbox = Toolbox()
+
+    @toolbox.tool
+    def lookup(key: str) -> str:
+        """Look a key up."""
+        return "the value is 42"
+
+    api = cc_settings(cc_server, cc_home, engine="api", base_url=cc_server.base_url)
+    session = Session(api, toolbox=toolbox)
+    try:
+        cc_server.queue(Reply(tool_use("lookup", {"key": "answer"}, id="toolu_api_1")),   # the API's requests
+                        Reply(text("The API says the value is 42.")))
+        assert session.ask("Look up the answer").ok                      # tool rounds on the API engine
+        cc_server.queue(Reply(text("Noted: blue.")))
+        assert session.ask("My favourite colour is blue").ok
+        events: list[Any] = []
+        moved = session.ask("What did we find?", settings=api.with_options(engine="claude-code"),
+                            emit=events.append)
+        assert moved.status == "complete" and moved.engine == "claude-code", moved.error
+        notices = [e.text for e in events if type(e).__name__ == "Notice"]
+        assert any("Carried this conversation's 2 earlier turns" in n for n in notices), notices
+        carried = texts_of(script.main_requests()[-1]["messages"])
+        assert "<earlier_conversation>" in carried and "</earlier_conversation>" in carried
+        for expected in ("User: Look up the answer", 'called the tool lookup with {"key": "answer"}',
+                         "Tool result: the value is 42", "Assistant: The API says the value is 42.",
+                         "User: My favourite colour is blue", "What did we find?"):
+            assert expected in carried, expected
+        conversation = session.conversation("")
+        assert [t.engine for t in conversation.turns] == ["api", "api", "claude-code"]
+        assert conversation.messages[-2]["content"] == [{"type": "text", "text": "What did we find?"}]  # as typed
+        again = session.ask("And the colour?", settings=api.with_options(engine="claude-code"))
+        assert again.ok
+        sent = script.main_requests()[-1]["messages"]
+        carrying = [m for m in sent if m["role"] == "user" and texts_of([m]).startswith("<earlier_conversation>")]
+        assert len(carrying) == 1 and "And the colour?" in texts_of(sent[-1:])      # carried once, then kept
+        cc_server.queue(Reply(text("Back on the API.")))
+        assert session.ask("Back to the API", settings=api).ok             # the history is valid for the API
+    finally:
+        session.close()

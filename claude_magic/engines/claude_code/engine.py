@@ -24,6 +24,7 @@ from ...tools.output import content_text
 from ..base import TurnRequest
 from .auth import INSTALL_HINT, LoginStatus, login_status, sdk_installed
 from .bridge import consent_hooks, kernel_server, permission_callback
+from .carry import carried_prompt
 from .faults import exception_line, result_line
 from .launcher import Launchers
 from .options import session_options
@@ -85,8 +86,14 @@ class ClaudeCodeEngine:
         turn = _Turn(self, request, result, record)
         try:
             live = self._live_for(conversation, options, definitions, request)
+            sent: list[dict[str, Any]] = list(prompt)                # type: ignore[arg-type]
+            if live.needs_history:                                    # a new session over earlier turns
+                sent, notice = carried_prompt(conversation, sent)
+                if notice:
+                    request.emit(Notice(notice, "info" if len(sent) > len(prompt) else "warning"))
+                live.needs_history = False
             conversation.add_user(list(prompt))   # type: ignore[arg-type]
-            turn.run(live, list(prompt))          # type: ignore[arg-type]
+            turn.run(live, sent)
         except _Fault as fault:
             result.status, result.error = fault.status, fault.line
         result.duration = time.perf_counter() - started
@@ -154,10 +161,8 @@ class ClaudeCodeEngine:
             resume = {"resume": target.session_id, "fork_session": True}
             if target.resume_at:
                 resume["resume_session_at"] = target.resume_at
-        elif conversation.turns:
-            request.emit(Notice("This conversation's earlier turns were answered by the API engine: the Claude "
-                                "Code session starts without them (`%claude reset` to start over).", "warning"))
         live = self._connect(options, definitions, resume, request)
+        live.needs_history = bool(conversation.turns) and not live.resumed   # carried in the next prompt
         live.position = wanted
         live.model = options.model
         self.clients[conversation.name] = live
@@ -175,12 +180,13 @@ class ClaudeCodeEngine:
         fields["cli_path"] = self.launchers.cli_path(fields.get("cli_path"))    # out of the kernel's Ctrl-C
         live.options = ClaudeAgentOptions(**fields, can_use_tool=permission_callback(live), hooks=consent_hooks(live),
                                           stderr=live.on_stderr)
+        live.resumed = bool(resume)
         try:
             live.connect(CONNECT_SECONDS)
         except Exception as error:  # noqa: BLE001 - classified into one line
             if resume:
-                request.emit(Notice("Could not resume the earlier Claude Code session; starting a new one without "
-                                    "the earlier turns.", "warning"))
+                request.emit(Notice("Could not resume the earlier Claude Code session: starting a new one.",
+                                    "warning"))
                 return self._connect(options, definitions, {}, request)
             kind, line = exception_line(error, options.fields.get("cli_path"))
             raise _Fault("error", line) from None

@@ -41,6 +41,8 @@ class LiveClient:
         self.model: str | None = None
         self.channel: TurnChannel | None = None
         self.dead = False
+        self.resumed = False                 # started with `resume` (the session holds the earlier turns)
+        self.needs_history = False           # a new session over earlier turns: the next prompt carries them
         self.cost_total = 0.0                # the CLI's `total_cost_usd` so far: it counts the whole process
         self.stderr: collections.deque[str] = collections.deque(maxlen=20)
         self._closing: asyncio.Event | None = None
