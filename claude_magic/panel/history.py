@@ -97,4 +97,6 @@ def _result(record: TurnRecord, content: list[dict[str, Any]], steps: int, conve
         turn_id=record.id, model=record.model, conversation=conversation, content=content,
         usage=record.usage, cost=record.cost, stop_reason=record.stop_reason, status=record.status,
         error=marker.removeprefix("⚠ ") or None, duration=record.duration, steps=max(steps, 1),
+        engine=record.engine, credential=record.credential, request_hash=record.request_hash,
+        replayed=record.replayed, answered_at=record.started_at, recorded=record if record.replayed else None,
     )

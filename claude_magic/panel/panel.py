@@ -33,7 +33,7 @@ from ..session import Session, get_session
 from ..tools.context import ToolContext
 from ..views.cards import MUTED
 from ..views.markdown_export import transcript_markdown
-from ..views.static import static_html
+from ..views.static import output_metadata, static_html
 from ..views.widgets import close_widget
 from .consent import ConsentBox
 from .history import record_key, turn_records, turn_transcript
@@ -395,7 +395,8 @@ class ChatPanel:
         pending = self._pending
         turn_id = (metadata.get("claude_magic") or {}).get("turn_id")
         prompt = pending.children[0] if pending is not None else None
-        turn = Turn(prompt="", html=data.get("text/html", ""), markdown=data.get("text/plain", ""))
+        turn = Turn(prompt="", html=data.get("text/html", ""), markdown=data.get("text/plain", ""),
+                    provenance=dict(metadata.get("claude_magic") or {}))
         widget = _entry_widget((prompt.value if prompt is not None else "") + turn.html)
         if pending is not None:
             pending.children = (widget,)
@@ -421,7 +422,8 @@ class ChatPanel:
                     entry.close()
                 entry = self._entries[record.id] = self._history_entry(record, messages, name)
             elif entry.key is None:
-                entry.turn = Turn(record.prompt, entry.turn.html, entry.turn.markdown, _source(record))
+                entry.turn = Turn(record.prompt, entry.turn.html, entry.turn.markdown, _source(record),
+                                  entry.turn.provenance)
             entry.key = key
             seen.add(record.id)
             turns.append(entry.turn)
@@ -438,7 +440,8 @@ class ChatPanel:
 
         transcript = turn_transcript(record, messages, name)
         turn = Turn(record.prompt, static_html(transcript, thinking_open=self.thinking_open),
-                    transcript_markdown(transcript), _source(record))
+                    transcript_markdown(transcript), _source(record),
+                    output_metadata(transcript).get("claude_magic", {}))
         widget = _entry_widget(prompt_html(turn.prompt, turn.source) + turn.html)
         return _Entry(record_key(record), widget, turn)
 

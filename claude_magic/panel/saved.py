@@ -7,7 +7,7 @@ the panel and is updated after every turn. While the panel is alive its own `<st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..views.cards import MUTED
@@ -27,6 +27,7 @@ class Turn:
     html: str
     markdown: str
     source: str = ""            # "" (the panel or Python) or "cell"
+    provenance: dict[str, Any] = field(default_factory=dict, compare=False)   # the answer's `claude_magic` metadata
 
 
 def prompt_html(prompt: str, source: str = "") -> str:
@@ -63,5 +64,6 @@ def transcript_bundle(panel_id: str, title: str, turns: list[Turn]) -> tuple[dic
         quoted = "\n".join(f"> {line}" for line in turn.prompt.splitlines() or [""])
         sections.append(f"**You:**\n\n{quoted}\n\n**Claude:**\n\n{turn.markdown}")
     markdown = "\n\n---\n\n".join(sections)
-    metadata = {"claude_magic": {"chat_panel": panel_id, "turns": len(turns)}}
+    metadata = {"claude_magic": {"chat_panel": panel_id, "turns": len(turns),
+                                 "answers": [dict(turn.provenance) for turn in turns]}}   # each answer's provenance
     return {"text/html": html, "text/markdown": markdown_dollars(markdown), "text/plain": markdown}, metadata

@@ -85,7 +85,7 @@ def test_the_saved_transcript_has_html_markdown_and_text() -> None:
     assert "Check the data" in data["text/html"] and "42 rows" in data["text/markdown"]
     assert data["text/markdown"] == markdown_dollars(data["text/plain"])        # money is written \$ in Markdown only
     assert "\\$" in data["text/markdown"] and "\\$" not in data["text/plain"]    # (the footer's cost)
-    assert metadata == {"claude_magic": {"chat_panel": "abc", "turns": 1}}
+    assert metadata == {"claude_magic": {"chat_panel": "abc", "turns": 1, "answers": [{}]}}
 
 
 def test_prompts_are_shown_verbatim_and_escaped() -> None:
