@@ -56,9 +56,7 @@ def chat(conversation: str = "", *, model: str | None = None, system: str | None
 
 
 def _cell_id(shell: Any) -> str | None:
-    """The running notebook cell's id, when the front end sends it."""
-    try:
-        parent = shell.kernel.get_parent()
-        return parent.get("metadata", {}).get("cellId")
-    except (AttributeError, TypeError):
-        return None
+    """The running notebook cell's id (the same one `%%claude` cells use), when the front end sends it."""
+    from ..running_cell import running_cell_id
+
+    return running_cell_id(shell) if shell is not None else None
