@@ -1,6 +1,6 @@
 """P-CC: the Claude Code engine's overhead — `%%claude` in a real kernel against the bare bundled CLI.
 
-    python benchmarks/bench_claude_code.py [--rounds 3] [--turns 5] [--size 1200] [--chunk 8] [--delay 0]
+    python benchmarks/bench_claude_code.py [--rounds 3] [--turns 6] [--size 1200] [--chunk 8] [--delay 0.004]
 
 Every side talks to the same local server (`claude_magic.testing.LocalServer`, in its own process), which
 answers each "Question number N" with the same `--size`-character answer in `--chunk`-character deltas, as
@@ -9,12 +9,14 @@ server's default answer. Each round uses a fresh temporary HOME, `ANTHROPIC_BASE
 the CLI's environment, and the same CLI flags on every side (`--system-prompt "" --tools "" --model M
 --thinking disabled --max-turns 40 --permission-mode default`, what the engine passes the CLI by default).
 
-Three sides, interleaved turn by turn so the machine's load hits them alike:
+Four sides, interleaved turn by turn so the machine's load hits them alike:
 - `%%claude`: a cell in a real IPython kernel with `ClaudeMagic.engine = "claude-code"` (the default kernel
   tools offered through the in-process MCP server, as a user has them). Time to first token: from the
   cell's `execute_input` to the first iopub message showing the answer's first delta (the live view's
   first paint); turn time: to the `execute_reply` (the view finished, the saved output written). Both are
   the kernel's own message stamps.
+- engine alone: the same turn through `get_session().ask(...)` in the same kernel (conversation "engine",
+  its own CLI process) with an `emit` that stamps the first `TextDelta`: the engine without the view.
 - bare CLI, one long-lived process: `claude -p --input-format stream-json --output-format stream-json
   --include-partial-messages --verbose …`, one user message per turn on its stdin; first token: the first
   `text_delta` line on stdout; turn time: the `result` line. This is what the engine's process does, so it
@@ -24,15 +26,17 @@ Three sides, interleaved turn by turn so the machine's load hits them alike:
   prompt; it is the baseline for the first turn (where the engine starts its process too) and shows what
   a process per cell would cost on later turns.
 
-The first turn is reported on its own: the engine asks `claude auth status` once (the footer's
-credential label), imports the Agent SDK, starts the CLI and initializes it (control protocol, the MCP
-server's tool list). The bare one-shot CLI does none of that besides starting.
+The first turn is reported on its own: `%%claude` imports the Agent SDK (it imports mcp and jsonschema:
+about 3.5 s of CPU here, most of the first turn), asks `claude auth status` once (the footer's credential
+label), starts the CLI through its launcher (`engines/claude_code/launcher.py`) and initializes it (control
+protocol, the MCP server's tool list). "engine alone" starts after the SDK is imported; the bare one-shot
+CLI does none of that besides starting.
 
 Proof that later turns start no process: `ClaudeMagic.claude_code_cli` points at a wrapper script that
 appends its PID and first arguments to a log, then `exec`s the real CLI (same PID). After every turn the
-benchmark counts the session processes started (`auth status` calls listed apart), checks the engine's
-CLI PID (`LiveClient.pid`) is the one the wrapper logged, and lists the kernel's child processes that
-are the CLI (from /proc).
+benchmark counts the session processes started (`auth status` calls listed apart: one per conversation),
+checks the engines' CLI PIDs (`LiveClient.pid`) are the ones the wrapper logged after turn 1, and that
+the kernel's child processes running the CLI (from /proc) are exactly those.
 
 Prints medians and ranges; asserts nothing but the process count.
 """
