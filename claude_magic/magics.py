@@ -92,6 +92,8 @@ class ClaudeMagic(Magics):
         self._store_pending = True
         self._code_inserter: Any = None
         super().__init__(shell=shell, **kwargs)
+        # Only configured tool settings replace the toolbox's: policies set from code before the first turn stay.
+        self._tool_config_pending = bool(self.tool_policies or self.disabled_tools)
         import os
 
         if os.environ.get("ANTHROPIC_MODEL") and "model" not in (self.config.get("ClaudeMagic") or {}):
