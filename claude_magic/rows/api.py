@@ -146,7 +146,7 @@ def map(prompt: str | Callable[[Any], Any], data: Any, *, output: Any = None, mo
     estimate = estimate_cost(client, jobs, resolved, session.prices)
     _confirm(estimate, chosen, _threshold(max_cost, magic))
     record = RunRecord(run_id=new_run_id(), model=resolved, mode=chosen, rows=len(rows), kind=rows.kind,
-                       labels=_labels(rows), jobs={job.id: list(job.rows) for job in jobs},
+                       labels=_labels(rows), jobs={job.id: job.rows for job in jobs},
                        schema=spec.name if spec is not None else None, fields=spec.fields if spec is not None else [])
     return _start(session, settings, record, jobs, {}, spec, rows.index, estimate, concurrency, wait, progress,
                   journal, batch_limits, adopt=None)
@@ -272,7 +272,8 @@ def map_resume(target: Any, data: Any = None, prompt: str | Callable[[Any], Any]
         rebuilt = build_jobs(render_prompts(prompt, rows), settings,
                              template_prefix(prompt) if isinstance(prompt, str) else "")
         known_jobs.update({job.id: job for job in rebuilt if job.id in record.jobs})
-    jobs_of = {job_id: known_jobs.get(job_id) or Job(job_id, {}, positions) for job_id, positions in record.jobs.items()}
+    jobs_of = {job_id: known_jobs.get(job_id) or Job(job_id, None, None, positions)
+               for job_id, positions in record.jobs.items()}
     adopt: dict[str, dict[str, Job]] = {}
     for batch_id in record.batch_ids:
         if batch_id in record.collected:
@@ -284,7 +285,7 @@ def map_resume(target: Any, data: Any = None, prompt: str | Callable[[Any], Any]
                 outcomes.pop(job_id, None)
     in_batches = {job_id for jobs in adopt.values() for job_id in jobs}
     rerun = [jobs_of[j] for j in record.jobs if j not in in_batches and _unfinished(outcomes.get(j), retry_failed)]
-    missing = [job for job in rerun if not job.params]
+    missing = [job for job in rerun if not job.known]
     if missing:
         rows_missing = sum(len(job.rows) for job in missing)
         raise ConfigurationError(f"{rows_missing:,} rows of run {record.run_id} never got an answer and their "
@@ -316,7 +317,7 @@ def _from_disk(key: str, data: Any, prompt: Any, spec: OutputSpec | None, sessio
     jobs = build_jobs(render_prompts(prompt, rows), settings, template_prefix(prompt) if isinstance(prompt, str) else "")
     record = RunRecord(run_id=new_run_id(), model=resolve_model(settings.model, settings.aliases), mode="batch",
                        rows=len(rows), kind=rows.kind, labels=_labels(rows),
-                       jobs={job.id: list(job.rows) for job in jobs}, batch_ids=[key],
+                       jobs={job.id: job.rows for job in jobs}, batch_ids=[key],
                        batch_jobs={key: [job.id for job in jobs]},
                        schema=spec.name if spec is not None else None, fields=spec.fields if spec is not None else [])
     return record, {}, rows.index, {job.id: job for job in jobs}

@@ -2,13 +2,17 @@
 
 Half the price; results arrive when a batch ends (up to 24 hours). A batch the server refuses as too
 large (413) is split in two and submitted again; a single request too large for any batch fails alone.
+
+Each request is encoded to JSON once: that encoding gives its size (for the limits) and, joined, the body
+of `POST /v1/messages/batches`, sent with the SDK's `client.post` (`batches.create` would first copy all
+10,000 requests into new containers, then encode them again). Results are read as raw JSONL lines.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +23,17 @@ from .jobs import Job
 from .live import row_error
 from .outcome import Outcome, failed, from_message
 
-__all__ = ["BatchLimits", "split_jobs", "BatchDriver"]
+__all__ = ["BatchLimits", "Finished", "encode_requests", "split_requests", "jsonl_stretches", "BatchDriver"]
 
 CANCEL_GRACE = 60.0           # seconds to wait for canceled batches to end, so their finished rows are kept
+BATCHES_PATH = "/v1/messages/batches"
+_OPEN, _SEPARATOR, _CLOSE = b'{"requests":[', b",", b"]}"
+# As the SDK encodes a body: compact, UTF-8 as is, no NaN.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+#: Rows finished together: (job, outcome) pairs, handed over in one call.
+Finished = list[tuple[Job, Outcome]]
+Encoded = tuple[Job, bytes]
 
 
 @dataclass(frozen=True)
@@ -32,25 +44,44 @@ class BatchLimits:
     bytes: int = 256 * 1024 * 1024
 
 
-def _size(job: Job) -> int:
-    return len(json.dumps({"custom_id": job.id, "params": job.params}, separators=(",", ":"))) + 1
-
-
-def split_jobs(jobs: list[Job], limits: BatchLimits) -> list[list[Job]]:
-    """Consecutive groups within both limits (a job above the size limit alone gets a group of its own)."""
-    groups: list[list[Job]] = []
-    current: list[Job] = []
-    size = 16
+def encode_requests(jobs: Iterable[Job]) -> tuple[list[Encoded], Finished]:
+    """Each job's `{"custom_id", "params"}` as JSON bytes; the jobs whose request is not JSON, failed."""
+    encoded: list[Encoded] = []
+    refused: Finished = []
     for job in jobs:
-        job_size = _size(job)
-        if current and (len(current) >= limits.requests or size + job_size > limits.bytes):
+        try:
+            encoded.append((job, _ENCODER.encode({"custom_id": job.id, "params": job.params}).encode()))
+        except (TypeError, ValueError) as error:
+            refused.append((job, failed(f"the request cannot be sent as JSON: {error}")))
+    return encoded, refused
+
+
+def split_requests(requests: list[Encoded], limits: BatchLimits) -> list[list[Encoded]]:
+    """Consecutive groups within both limits (a request above the size limit alone gets a group of its own)."""
+    groups: list[list[Encoded]] = []
+    current: list[Encoded] = []
+    size = len(_OPEN) + len(_CLOSE)
+    for request in requests:
+        request_size = len(request[1]) + len(_SEPARATOR)
+        if current and (len(current) >= limits.requests or size + request_size > limits.bytes):
             groups.append(current)
-            current, size = [], 16
-        current.append(job)
-        size += job_size
+            current, size = [], len(_OPEN) + len(_CLOSE)
+        current.append(request)
+        size += request_size
     if current:
         groups.append(current)
     return groups
+
+
+def jsonl_stretches(chunks: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """The non-empty lines of a JSONL byte stream, as lists: those each chunk completes, as it arrives."""
+    rest = b""
+    for chunk in chunks:
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        yield [line for line in lines if line.strip()]
+    if rest.strip():
+        yield [rest]
 
 
 def poll_interval(elapsed: float) -> float:
@@ -59,15 +90,18 @@ def poll_interval(elapsed: float) -> float:
 
 
 class BatchDriver:
-    """Submits jobs as batches and collects their results, on the caller's thread, with the sync SDK client."""
+    """Submits jobs as batches and collects their results, on the caller's thread, with the sync SDK client.
+
+    `on_finished` gets the rows that finished together (a failed submission, a stretch of results read).
+    """
 
     def __init__(self, client: Any, spec: OutputSpec | None, model: str, prices: dict[str, Price] | None,
-                 base_url: str, on_done: Callable[[Job, Outcome], None], on_batch: Callable[[str, list[Job]], None],
+                 base_url: str, on_finished: Callable[[Finished], None], on_batch: Callable[[str, list[Job]], None],
                  stop: Cancellation, limits: BatchLimits | None = None,
                  on_collected: Callable[[str], None] | None = None) -> None:
         self.client = client
         self.spec, self.model, self.prices, self.base_url = spec, model, prices, base_url
-        self.on_done, self.on_batch = on_done, on_batch
+        self.on_finished, self.on_batch = on_finished, on_batch
         self.on_collected = on_collected or (lambda _batch_id: None)
         self.stop = stop
         self.limits = limits or BatchLimits()
@@ -78,34 +112,37 @@ class BatchDriver:
 
     def submit(self, jobs: list[Job]) -> None:
         """Create the batches (stops early when asked; jobs not submitted stay pending)."""
-        for group in split_jobs(jobs, self.limits):
+        encoded, refused = encode_requests(jobs)
+        if refused:
+            self.on_finished(refused)
+        for group in split_requests(encoded, self.limits):
             if self.stop.cancelled:
                 return
             self._create(group)
 
-    def _create(self, group: list[Job]) -> None:
+    def _create(self, group: list[Encoded]) -> None:
         import anthropic
+        from anthropic.types.messages import MessageBatch
 
-        requests = [{"custom_id": job.id, "params": job.params} for job in group]
+        body = _OPEN + _SEPARATOR.join(line for _job, line in group) + _CLOSE
+        jobs = [job for job, _line in group]
         try:
-            batch = self.client.messages.batches.create(requests=requests)
+            batch = self.client.post(BATCHES_PATH, cast_to=MessageBatch, content=body)
         except anthropic.APIStatusError as error:
             if error.status_code == 413 and len(group) > 1:
                 middle = len(group) // 2
                 self._create(group[:middle])
                 self._create(group[middle:])
                 return
-            for job in group:
-                reason = "too large for a batch: " if error.status_code == 413 else ""
-                self.on_done(job, failed(reason + row_error(error, self.base_url)))
+            reason = "too large for a batch: " if error.status_code == 413 else ""
+            self.on_finished([(job, failed(reason + row_error(error, self.base_url))) for job in jobs])
             return
         except anthropic.APIError as error:
-            for job in group:
-                self.on_done(job, failed(row_error(error, self.base_url)))
+            self.on_finished([(job, failed(row_error(error, self.base_url))) for job in jobs])
             return
-        self.open[batch.id] = {job.id: job for job in group}
+        self.open[batch.id] = {job.id: job for job in jobs}
         self.status[batch.id] = batch.processing_status
-        self.on_batch(batch.id, group)
+        self.on_batch(batch.id, jobs)
 
     def adopt(self, batch_id: str, jobs: dict[str, Job]) -> None:
         """Follow a batch created earlier (resuming)."""
@@ -146,30 +183,33 @@ class BatchDriver:
             return self.client.messages.batches.retrieve(batch_id)
         except anthropic.APIStatusError as error:
             if error.status_code == 404:          # gone (deleted or expired long ago): its rows failed
-                for job in self.open.pop(batch_id).values():
-                    self.on_done(job, failed(f"batch {batch_id}: {row_error(error, self.base_url)}"))
+                reason = f"batch {batch_id}: {row_error(error, self.base_url)}"
+                self.on_finished([(job, failed(reason)) for job in self.open.pop(batch_id).values()])
             return None
         except anthropic.APIConnectionError:
             return None                            # transient: the next poll tries again
 
     def collect(self, batch_id: str) -> None:
-        """Read an ended batch's results and hand each row over as it is read."""
+        """Read an ended batch's results, handing rows over as each stretch of them arrives."""
         jobs = self.open.get(batch_id, {})
         seen: set[str] = set()
-        # The raw JSONL lines (the SDK's streaming response): building typed models for 10,000 lines cost seconds.
+        # Raw JSONL through the SDK's streaming response: typed models for 10,000 lines would cost seconds.
         with self.client.messages.batches.with_streaming_response.results(batch_id) as response:
-            for raw in response.iter_lines():
-                if not raw.strip():
-                    continue
-                line = json.loads(raw)
-                job = jobs.get(line.get("custom_id"))
-                if job is None:
-                    continue
-                seen.add(job.id)
-                self.on_done(job, self._outcome(line.get("result") or {}))
-        for custom_id, job in jobs.items():
-            if custom_id not in seen:
-                self.on_done(job, failed(f"batch {batch_id} returned no result for this row", status="expired"))
+            for lines in jsonl_stretches(response.iter_bytes()):
+                finished: Finished = []
+                for raw in lines:
+                    line = json.loads(raw)
+                    job = jobs.get(line.get("custom_id"))
+                    if job is None or job.id in seen:
+                        continue
+                    seen.add(job.id)
+                    finished.append((job, self._outcome(line.get("result") or {})))
+                if finished:
+                    self.on_finished(finished)
+        missing = [(job, failed(f"batch {batch_id} returned no result for this row", status="expired"))
+                   for custom_id, job in jobs.items() if custom_id not in seen]
+        if missing:
+            self.on_finished(missing)
         self.open.pop(batch_id, None)
         self.on_collected(batch_id)
 

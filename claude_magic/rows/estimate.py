@@ -71,7 +71,7 @@ def estimate_cost(client: Any, jobs: list[Job], model: str, prices: dict[str, Pr
                   for job in sample] or [0]
     per_request = sum(counts) / len(counts)
     input_tokens = round(per_request * len(jobs))
-    output_tokens = sum(int(job.params.get("max_tokens", 0)) for job in jobs)
+    output_tokens = sum(job.max_tokens for job in jobs)
     price = price_for(model, prices)
     input_cost = None if price is None else input_tokens * price.input / 1_000_000
     output_cost = None if price is None else output_tokens * price.output / 1_000_000

@@ -11,18 +11,67 @@ from ..request import build_params
 from ..settings import Settings
 from .inputs import Prompt
 
-__all__ = ["Job", "build_jobs", "job_id"]
+__all__ = ["Job", "RequestShape", "build_jobs", "job_id"]
 
 _CACHED = {"type": "ephemeral"}
 
 
+@dataclass(frozen=True)
+class RequestShape:
+    """What every request of a run shares: the parameters but the messages, and the instructions before each row's part."""
+
+    base: dict[str, Any]
+    prefix: str = ""
+    cache: bool = True
+
+    def params(self, prompt: Prompt) -> dict[str, Any]:
+        """The Messages request for one prompt (a new dict; the shared parts are the same objects)."""
+        params = dict(self.base)
+        params["messages"] = [{"role": "user", "content": self._content(prompt)}]
+        return params
+
+    def _content(self, prompt: Prompt) -> list[dict[str, Any]]:
+        """The user message: the shared instructions as their own (cached) block, then the row's part."""
+        if isinstance(prompt, list):
+            return prompt
+        prefix = self.prefix
+        if prefix.strip() and prompt.startswith(prefix) and prompt[len(prefix):].strip():
+            instructions: dict[str, Any] = {"type": "text", "text": prefix}
+            if self.cache:
+                instructions["cache_control"] = dict(_CACHED)
+            return [instructions, {"type": "text", "text": prompt[len(prefix):]}]
+        return [{"type": "text", "text": prompt}]
+
+
 @dataclass(slots=True)
 class Job:
-    """One request: its `custom_id`, its parameters and the rows (positions) that share its prompt."""
+    """One request: its `custom_id`, its prompt and the rows (positions) that share it.
+
+    The request itself (`params`) is built when it is sent, not kept: 10,000 ready requests are some 70,000
+    containers, which cost a full garbage collection (a tenth of a second or more) while they are built and
+    memory for as long as the run lasts.
+    """
 
     id: str
-    params: dict[str, Any]
+    prompt: Prompt | None                      # None: not known (a resumed run whose prompts were not given again)
+    shape: RequestShape | None = None
     rows: list[int] = field(default_factory=list)
+
+    @property
+    def known(self) -> bool:
+        """Whether the request can be sent (its prompt is known)."""
+        return self.prompt is not None and self.shape is not None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The Messages request (`{}` when the prompt is not known)."""
+        if self.prompt is None or self.shape is None:
+            return {}
+        return self.shape.params(self.prompt)
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.shape.base.get("max_tokens", 0)) if self.shape is not None else 0
 
 
 def job_id(position: int) -> str:
@@ -30,36 +79,29 @@ def job_id(position: int) -> str:
     return f"row-{position}"
 
 
-def _content(prompt: Prompt, prefix: str, cache: bool) -> list[dict[str, Any]]:
-    """The user message: the shared instructions as their own (cached) block, then the row's part."""
-    if isinstance(prompt, list):
-        return prompt
-    if prefix.strip() and prompt.startswith(prefix) and prompt[len(prefix):].strip():
-        instructions: dict[str, Any] = {"type": "text", "text": prefix}
-        if cache:
-            instructions["cache_control"] = dict(_CACHED)
-        return [instructions, {"type": "text", "text": prompt[len(prefix):]}]
-    return [{"type": "text", "text": prompt}]
-
-
 def _key(prompt: Prompt) -> str:
     return prompt if isinstance(prompt, str) else json.dumps(prompt, sort_keys=True, default=str)
 
 
-def build_jobs(prompts: list[Prompt], settings: Settings, prefix: str = "") -> list[Job]:
-    """One job per distinct prompt, in first-seen order; the system prompt and `prefix` are the cached prefix."""
+def request_shape(settings: Settings, prefix: str = "") -> RequestShape:
+    """The shared part of a run's requests; the system prompt and `prefix` are the cached prefix."""
     cache = settings.cache
     base = build_params([{"role": "user", "content": "-"}], settings.with_options(cache=False))
+    del base["messages"]
     base["model"] = resolve_model(settings.model, settings.aliases)
     if settings.system and cache:
         base["system"] = [{"type": "text", "text": settings.system, "cache_control": dict(_CACHED)}]
+    return RequestShape(base, prefix, cache)
+
+
+def build_jobs(prompts: list[Prompt], settings: Settings, prefix: str = "") -> list[Job]:
+    """One job per distinct prompt, in first-seen order."""
+    shape = request_shape(settings, prefix)
     jobs: dict[str, Job] = {}
     for position, prompt in enumerate(prompts):
         key = _key(prompt)
         job = jobs.get(key)
         if job is None:
-            params = dict(base)
-            params["messages"] = [{"role": "user", "content": _content(prompt, prefix, cache)}]
-            job = jobs[key] = Job(job_id(position), params)
+            job = jobs[key] = Job(job_id(position), prompt, shape)
         job.rows.append(position)
     return list(jobs.values())

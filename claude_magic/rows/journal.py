@@ -20,6 +20,8 @@ from .outcome import Outcome
 
 __all__ = ["RunRecord", "Journal", "runs_dir", "find_run", "new_run_id"]
 
+_ENCODER = json.JSONEncoder(default=str)      # one encoder for every line (json.dumps(default=) makes one per call)
+
 
 def runs_dir() -> Path:
     """Where runs are recorded."""
@@ -78,22 +80,29 @@ class Journal:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = self.manifest_path.with_suffix(".json.tmp")
         record = {name: getattr(self.record, name) for name in RunRecord.__dataclass_fields__}   # no deep copy
-        text = json.dumps(record, default=str)
+        text = _ENCODER.encode(record)
         with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
             out.write(text)
         os.replace(temporary, self.manifest_path)
 
     def add(self, job_id: str, outcome: Outcome) -> None:
         """Record a finished job (ok, invalid or error) at once."""
-        if not self.enabled or outcome.status in ("pending", "canceled"):
+        self.add_many([(job_id, outcome)])
+
+    def add_many(self, finished: list[tuple[str, Outcome]]) -> None:
+        """Record jobs that finished together, in one write (canceled and pending ones are not recorded)."""
+        if not self.enabled:
             return
-        line = json.dumps({"id": job_id, **outcome.to_dict()}, default=str)
+        text = "".join(_ENCODER.encode({"id": job_id, **outcome.to_dict()}) + "\n" for job_id, outcome in finished
+                       if outcome.status not in ("pending", "canceled"))
+        if not text:
+            return
         with self._lock:
             if self._rows_file is None:
                 self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
                 descriptor = os.open(self.rows_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
                 self._rows_file = open(descriptor, "a")  # noqa: SIM115 - kept open for the run, closed by close()
-            self._rows_file.write(line + "\n")
+            self._rows_file.write(text)
             self._rows_file.flush()
 
     def close(self) -> None:

@@ -67,14 +67,25 @@ class Runner:
     # --- row callbacks (any thread) ------------------------------------------------------------
 
     def _done(self, job: Job, outcome: Outcome) -> None:
-        self.outcomes[job.id] = outcome
-        self.journal.add(job.id, outcome)
-        with self._lock:
+        self._finished([(job, outcome)])
+
+    def _finished(self, finished: list[tuple[Job, Outcome]]) -> None:
+        """Rows that finished together: kept, journaled in one write, counted."""
+        for job, outcome in finished:
+            self.outcomes[job.id] = outcome
+        self.journal.add_many([(job.id, outcome) for job, outcome in finished])
+        done = failed_rows = 0
+        cost = 0.0
+        for job, outcome in finished:
             if outcome.status in _FINAL:
-                self.done_rows += len(job.rows)
+                done += len(job.rows)
             if outcome.status in ("error", "invalid", "expired"):
-                self.failed_rows += len(job.rows)
-            self.cost += outcome.cost or 0.0
+                failed_rows += len(job.rows)
+            cost += outcome.cost or 0.0
+        with self._lock:
+            self.done_rows += done
+            self.failed_rows += failed_rows
+            self.cost += cost
 
     def _started(self, _job: Job) -> None:
         return None
@@ -139,7 +150,7 @@ class Runner:
 
     def _run_batches(self) -> None:
         client = self.session.clients.get(self.settings)
-        self.batches = BatchDriver(client, self.spec, self.model, self.prices, self.base_url, self._done,
+        self.batches = BatchDriver(client, self.spec, self.model, self.prices, self.base_url, self._finished,
                                    self._batch_created, self.stop_signal, self.limits, self._batch_collected)
         for batch_id, jobs in self.adopt.items():
             self.batches.adopt(batch_id, jobs)

@@ -48,6 +48,7 @@ class _Batch:
     created: float
     results: dict[str, dict[str, Any]] = field(default_factory=dict)   # custom_id -> result
     ended: float | None = None
+    jsonl: bytes = b""                  # the results file, written as the batch ends (the API serves a file too)
     cancel_initiated: float | None = None
     expired: bool = False
     done: threading.Event = field(default_factory=threading.Event)
@@ -135,9 +136,7 @@ class BatchStore:
             if batch.ended is None:
                 return error_response(400, "invalid_request_error",
                                       f"Batch {batch.id} has not finished processing; results are not available yet.")
-            lines = [dumps({"custom_id": r["custom_id"], "result": batch.results[r["custom_id"]]}).encode() + b"\n"
-                     for r in batch.requests]
-            return Response(200, [b"".join(lines)], "application/binary", {"request-id": _request_id()})
+            return Response(200, [batch.jsonl], "application/binary", {"request-id": _request_id()})
         if method == "DELETE" and len(parts) == 1:
             if batch.ended is None:
                 return error_response(400, "invalid_request_error", "Batches can only be deleted once they have ended.")
@@ -225,6 +224,8 @@ class BatchStore:
             if request["custom_id"] not in batch.results:
                 kind = "expired" if batch.expired else "canceled"
                 batch.results[request["custom_id"]] = {"type": kind}
+        batch.jsonl = b"".join(dumps({"custom_id": r["custom_id"], "result": batch.results[r["custom_id"]]}).encode()
+                               + b"\n" for r in batch.requests)
         batch.ended = time.time()
         batch.done.set()
 
