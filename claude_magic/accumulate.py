@@ -11,6 +11,7 @@ joined once, a tool input is parsed once when its block ends, and the SDK `Messa
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["MessageAccumulator", "ToolInputError", "block_to_param"]
@@ -47,9 +48,10 @@ class _Block:
         self.finished = False
 
     def _joined(self) -> str:
-        """The text field so far: the start form's text and the fragments, joined once."""
+        """The text field so far: the start form's text and the fragments, joined once (in place: a
+        stream keeps appending to the same list, see `MessageAccumulator.text_sink`)."""
         if len(self.pieces) > 1:
-            self.pieces = ["".join(self.pieces)]
+            self.pieces[:] = ["".join(self.pieces)]
         return self.data.get(self.field, "") + (self.pieces[0] if self.pieces else "")
 
     def _input(self, partial: bool) -> Any:
@@ -72,7 +74,7 @@ class _Block:
         """Join the fragments and parse the input: the complete block."""
         if self.pieces:
             self.data[self.field] = self._joined()
-            self.pieces = []
+            self.pieces.clear()
         if self.json and "".join(self.json).strip():
             try:
                 self.data["input"] = self._input(partial=False)
@@ -129,9 +131,14 @@ class MessageAccumulator:
 
     def add_text(self, index: int, field: str, text: str) -> None:
         """A text or thinking fragment."""
+        self.text_sink(index, field)(text)
+
+    def text_sink(self, index: int, field: str) -> Callable[[str], None]:
+        """What takes block `index`'s text or thinking fragments (the hot path: a bound list append, valid
+        until the block is opened again or finished)."""
         block = self.blocks[index]
         block.field = field
-        block.pieces.append(text)
+        return block.pieces.append
 
     def close_block(self, index: int) -> dict[str, Any]:
         """`content_block_stop`: the complete block."""

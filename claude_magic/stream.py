@@ -13,8 +13,9 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .accumulate import MessageAccumulator
@@ -157,12 +158,14 @@ class _Inline(_Source):
         self.stream: Any = None
         self.stopped = False
 
-    def events(self) -> Any:
+    @contextmanager
+    def opened(self) -> Iterator[Any]:
+        """The SDK stream, iterated by the caller itself (no generator of ours between it and each event)."""
         _current.pump = self
         try:
             with self.client.messages.create(**self.params, stream=True) as stream:
                 self.stream = stream
-                yield from stream
+                yield stream
         finally:
             _current.pump = None
 
@@ -170,39 +173,82 @@ class _Inline(_Source):
         return None
 
 
-class _Folder:
-    """Turns SDK stream events into our events and folds them into the message (`MessageAccumulator`)."""
+def _delta_maker(cls: type) -> Callable[[int, int, str], Any]:
+    """`cls(step, index, value)` for a frozen slots dataclass of three fields, made ~2x faster.
 
-    __slots__ = ("step", "emit", "message")
+    A frozen dataclass's `__init__` sets each field through `object.__setattr__` (~0.2 µs a field); this
+    sets the same slots through their descriptors. The result is equal to, and indistinguishable from,
+    the dataclass's own (`tests/core/test_accumulate.py` checks); it runs once per streamed fragment.
+    """
+    new = object.__new__
+    set_step, set_index, set_value = (cls.__dict__[item.name].__set__ for item in fields(cls))
+
+    def make(step: int, index: int, value: str) -> Any:
+        event = new(cls)
+        set_step(event, step)
+        set_index(event, index)
+        set_value(event, value)
+        return event
+
+    return make
+
+
+_text_delta = _delta_maker(TextDelta)
+_thinking_delta = _delta_maker(ThinkingDelta)
+
+
+class _Folder:
+    """Turns SDK stream events into our events and folds them into the message (`MessageAccumulator`).
+
+    The hot path is a text or thinking fragment: the block's fragment list is bound once per block
+    (`text_sink`), so a fragment costs a list append and one event.
+    """
+
+    __slots__ = ("step", "emit", "message", "_text_index", "_text_sink", "_thinking_index", "_thinking_sink")
 
     def __init__(self, step: int, emit: Callable[[Event], None]) -> None:
         self.step, self.emit = step, emit
         self.message = MessageAccumulator()
+        self._unbind()
+
+    def _unbind(self) -> None:
+        """Forget the bound fragment lists (a block opened or closed)."""
+        self._text_index = self._thinking_index = -1
+        self._text_sink: Callable[[str], None] | None = None
+        self._thinking_sink: Callable[[str], None] | None = None
 
     def __call__(self, event: Any) -> None:
-        kind = event.type
-        if kind == "content_block_delta":          # the hot path: one per fragment
+        if event.type == "content_block_delta":          # the hot path: one per fragment
             delta = event.delta
             delta_type = delta.type
             if delta_type == "text_delta":
-                text = delta.text
-                self.message.add_text(event.index, "text", text)
-                self.emit(TextDelta(self.step, event.index, text))
+                text, index = delta.text, event.index
+                if index != self._text_index:
+                    self._text_sink, self._text_index = self.message.text_sink(index, "text"), index
+                self._text_sink(text)                                   # type: ignore[misc]
+                self.emit(_text_delta(self.step, index, text))
             elif delta_type == "thinking_delta":
-                thinking = delta.thinking
-                self.message.add_text(event.index, "thinking", thinking)
-                self.emit(ThinkingDelta(self.step, event.index, thinking))
+                thinking, index = delta.thinking, event.index
+                if index != self._thinking_index:
+                    self._thinking_sink, self._thinking_index = self.message.text_sink(index, "thinking"), index
+                self._thinking_sink(thinking)                           # type: ignore[misc]
+                self.emit(_thinking_delta(self.step, index, thinking))
             else:
                 self.message.grow(event.index, delta)
                 if delta_type == "input_json_delta":
                     self.emit(ToolInputDelta(self.step, event.index, delta.partial_json))
-        elif kind == "content_block_start":
+            return
+        kind = event.type
+        if kind == "content_block_start":
+            self._unbind()
             block = self.message.open_block(event)
             self.emit(BlockStarted(self.step, event.index, block["type"], dict(block)))
         elif kind == "content_block_stop":
+            self._unbind()
             block = self.message.close_block(event.index)
             self.emit(BlockFinished(self.step, event.index, dict(block)))
         elif kind == "message_start":
+            self._unbind()
             self.message.start(event)
         elif kind == "message_delta":
             self.message.update(event)
@@ -248,14 +294,15 @@ def _consume_inline(source: _Inline, fold: _Folder, cancellation: Cancellation |
                     outcome: StepOutcome) -> None:
     """Main thread: iterate the SDK stream directly (a kernel interrupt raises inside the read)."""
     try:
-        if cancellation is None:
-            for event in source.events():
-                fold(event)
-        else:
-            for event in source.events():
-                fold(event)
-                if cancellation.cancelled:
-                    raise KeyboardInterrupt
+        with source.opened() as stream:
+            if cancellation is None:
+                for event in stream:
+                    fold(event)
+            else:
+                for event in stream:
+                    fold(event)
+                    if cancellation.cancelled:
+                        raise KeyboardInterrupt
     except KeyboardInterrupt:
         raise
     except Exception as error:  # noqa: BLE001 - classified by the caller, content kept

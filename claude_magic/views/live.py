@@ -73,7 +73,19 @@ class LiveView:
 
     def __call__(self, event: Event) -> None:
         if event.__class__ in _DELTAS:
-            self._on_delta(event)                        # type: ignore[arg-type]
+            # The hot path, once per streamed fragment: append, and paint only when that is due. No lock:
+            # the append is one list operation and painters read parts safely (`Part.text`); every paint
+            # refreshes the parts still open, so a fragment needs no bookkeeping of its own.
+            if self.finished:
+                return
+            transcript = self.transcript
+            if transcript.first_token_at is None:
+                if transcript.append(event):                     # type: ignore[arg-type]
+                    self.pacer.paint(force=True)             # the first token ends the wait: show it at once
+                return
+            added = transcript.append(event)                     # type: ignore[arg-type]
+            if added:
+                self.pacer.touch(added)
             return
         if self.finished:
             return
@@ -90,21 +102,6 @@ class LiveView:
             self.pacer.paint(force=True)
         elif isinstance(event, BlockStarted):
             self.pacer.touch()
-
-    def _on_delta(self, event: TextDelta | ThinkingDelta | ToolInputDelta) -> None:
-        """The hot path, once per streamed fragment: append, and paint only when that is due.
-
-        No lock: the append is one list operation and painters read parts safely (`Part.text`); every
-        paint refreshes the parts still open, so a fragment needs no bookkeeping of its own.
-        """
-        if self.finished:
-            return
-        first = self.transcript.first_token_at is None
-        added = self.transcript.append(event)
-        if first:
-            self.pacer.paint(force=True)                 # the first token ends the wait: show it at once
-        elif added:
-            self.pacer.touch(added)
 
     def _show(self) -> None:
         self._present(self._build())

@@ -27,7 +27,8 @@ __all__ = ["DOLLAR_HTML", "scanner", "markdown_dollars", "text_html", "is_money"
 DOLLAR_HTML = '<span class="tex2jax_ignore mathjax_ignore">$</span>'
 
 # Alternatives, tried in this order at each position: code, then math, then a backslash pair or an escaped
-# dollar, then a lone dollar. The leading lookahead lets the scan skip ordinary characters at C speed.
+# dollar, then a lone dollar. The leading lookahead lets the scan skip ordinary characters at C speed; a
+# space can start a match only at a line's start (an indented fence), so other spaces are skipped too.
 _CODE = (r"(?P<fence>^[ ]{0,3}(?P<mark>`{3,}|~{3,})[^\n]*\n.*?(?:^[ ]{0,3}(?P=mark)[ \t]*$|\Z))"
          r"|(?P<code>(?P<ticks>`+)[^`].*?(?P=ticks))")
 _MATH = (r"|(?P<display>\$\$.+?\$\$|\\\[.+?\\\]|\\begin\{(?P<env>[a-zA-Z*]+)\}.+?\\end\{(?P=env)\})"
@@ -40,7 +41,8 @@ def scanner(extra: str = "", lead: str = "") -> re.Pattern[str]:
 
     `lead` adds characters that can start one of the extra alternatives.
     """
-    return re.compile(rf"(?=[`~$\\ {re.escape(lead)}])(?:{_CODE}{_MATH}{_MONEY}{extra})", re.S | re.M | re.I)
+    return re.compile(rf"(?:(?=[`~$\\{re.escape(lead)}])|^(?=[ ]))(?:{_CODE}{_MATH}{_MONEY}{extra})",
+                      re.S | re.M | re.I)
 
 
 _SCAN = scanner()

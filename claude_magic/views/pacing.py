@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from time import monotonic
 
 __all__ = ["Pacer"]
 
@@ -43,11 +44,11 @@ class Pacer:
         self._thread: threading.Thread | None = None
 
     def touch(self, amount: int = 0) -> None:
-        """`amount` characters arrived: paint now if that is due, else leave it for later."""
+        """`amount` characters arrived: paint now if that is due, else leave it for later (once per fragment)."""
         self._dirty = True
         self._fresh += amount
-        now = time.monotonic()
-        if now >= self._next and self._due(now):
+        now = monotonic()
+        if now >= self._next and (self._fresh * self.ratio >= self._cost or now - self._last >= self.max_wait):
             self.paint()
 
     def _due(self, now: float) -> bool:

@@ -122,7 +122,13 @@ class Transcript:
     def append(self, event: TextDelta | ThinkingDelta | ToolInputDelta) -> int:
         """Fold one streamed fragment in (the hot path: a lookup and a list append); returns its length."""
         part = self._by_index.get((event.step, event.index))
-        return 0 if part is None else self._grow(part, event)
+        if part is None:
+            return 0
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        text = event.text if event.__class__ is TextDelta else _DELTA_TEXT[event.__class__](event)  # type: ignore[union-attr]
+        part.chunks.append(text)
+        return len(text)
 
     def _grow(self, part: Part, event: TextDelta | ThinkingDelta | ToolInputDelta) -> int:
         if self.first_token_at is None:

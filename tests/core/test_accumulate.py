@@ -113,3 +113,35 @@ def test_the_answer_is_folded_in_linear_time() -> None:
     assert len(accumulator.blocks[0].pieces) == 1               # a partial read joins them once
     assert accumulator.close_block(0)["text"] == "abcd" * 50_000
     assert accumulator.blocks[0].pieces == []
+
+
+def test_fragment_events_are_the_frozen_dataclasses_themselves(client: anthropic.Anthropic,
+                                                               claude_server: LocalServer) -> None:
+    """`stream.py` builds a fragment event through its slots (the hot path): it must be the same value."""
+    import dataclasses
+
+    from claude_magic.events import ThinkingDelta
+
+    claude_server.queue(Reply(thinking("Let me think. " * 20), text("The answer. " * 20), chunk=5))
+    outcome, events = ours(client)
+    assert outcome.complete
+    fragments = [event for event in events if type(event) in (TextDelta, ThinkingDelta)]
+    assert {type(event) for event in fragments} == {TextDelta, ThinkingDelta}
+    for event in fragments:
+        rebuilt = type(event)(*(getattr(event, item.name) for item in dataclasses.fields(event)))
+        assert event == rebuilt and hash(event) == hash(rebuilt) and repr(event) == repr(rebuilt)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            event.index = 9                                         # type: ignore[misc]
+    assert "".join(event.thinking for event in fragments if isinstance(event, ThinkingDelta)) == "Let me think. " * 20
+
+
+def test_a_partial_read_while_fragments_keep_arriving_loses_nothing() -> None:
+    """The bound fragment list (`text_sink`) stays the block's list when a partial read joins it."""
+    accumulator = MessageAccumulator()
+    accumulator.open_block(SimpleNamespace(index=0, content_block={"type": "text", "text": "Start. "}))
+    sink = accumulator.text_sink(0, "text")
+    sink("one ")
+    sink("two ")
+    assert accumulator.content()[0][0]["text"] == "Start. one two "
+    sink("three")
+    assert accumulator.close_block(0)["text"] == "Start. one two three"
