@@ -72,10 +72,10 @@ def spread(values: list[float], digits: int = 2) -> str:
 # --- live ------------------------------------------------------------------------------------------
 
 
-async def plain_loop(server: LocalServer, frame: pd.DataFrame) -> float:
+async def plain_loop(base_url: str, frame: pd.DataFrame) -> float:
     import anthropic
 
-    client = anthropic.AsyncAnthropic(base_url=server.base_url, api_key=KEY, max_retries=4)
+    client = anthropic.AsyncAnthropic(base_url=base_url, api_key=KEY, max_retries=4)
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(text: str) -> str:
@@ -93,21 +93,21 @@ async def plain_loop(server: LocalServer, frame: pd.DataFrame) -> float:
     return elapsed
 
 
-def live(rounds: int) -> None:
+def live(rounds: int, inline: bool) -> None:
     ratios, plain_times, map_times = [], [], []
-    with LocalServer() as server:
-        use_server(server.base_url)
-        server.traffic.latency = LATENCY
+    with (inline_server(LATENCY) if inline else server_process(latency=LATENCY)) as base_url:
+        use_server(base_url)
         for number in range(rounds):
-            plain = asyncio.run(plain_loop(server, rows(ROWS, f"a{number}")))
+            plain = asyncio.run(plain_loop(base_url, rows(ROWS, f"a{number}")))
             mapped, result = timed_map(rows(ROWS, f"b{number}"), mode="live", concurrency=CONCURRENCY)
             assert result.totals["ok"] == ROWS, result.summary()
             plain_times.append(plain)
             map_times.append(mapped)
             ratios.append(plain / mapped)
             print(f"  round {number + 1}: plain loop {plain:5.2f} s, map {mapped:5.2f} s, ratio {plain / mapped:.2f}")
-        assert server.rejections == []
-    print(f"live, {ROWS:,} rows at concurrency {CONCURRENCY}, {LATENCY * 1000:.0f} ms per request, {rounds} rounds:")
+    where = "in this process" if inline else "in its own process"
+    print(f"live, {ROWS:,} rows at concurrency {CONCURRENCY}, {LATENCY * 1000:.0f} ms per request, the server {where}, "
+          f"{rounds} rounds:")
     print(f"  plain asyncio loop  {spread(plain_times)} s")
     print(f"  claude_magic.map    {spread(map_times)} s")
     print(f"  throughput ratio    {spread(ratios)}   (target >= 0.9)")
@@ -117,8 +117,8 @@ def live(rounds: int) -> None:
 
 
 def memory() -> None:
-    with LocalServer() as server:
-        use_server(server.base_url)
+    with server_process() as base_url:
+        use_server(base_url)
         held = {}
         for count in (1_000, 4_000):
             gc.collect()
@@ -130,24 +130,35 @@ def memory() -> None:
             del kept
     per_row = (held[4_000] - held[1_000]) / 3_000
     print(f"memory held by a finished result: {held[1_000] / 1e6:.1f} MB at 1,000 rows, "
-          f"{held[4_000] / 1e6:.1f} MB at 4,000 rows: {per_row:,.0f} bytes per row "
-          "(the in-process server's records of the requests included)")
+          f"{held[4_000] / 1e6:.1f} MB at 4,000 rows: {per_row:,.0f} bytes per row")
 
 
 # --- batch -----------------------------------------------------------------------------------------
 
 
-def serve_batches(delay: float) -> None:
-    """The local server, in this process, each batch in progress at least `delay` s; until stdin closes."""
+def serve(latency: float, batch_delay: float) -> None:
+    """The local server, in this process (`--serve`): every answer after `latency` s, each batch in progress
+    at least `batch_delay` s; until stdin closes."""
     with LocalServer() as server:
-        server.batches.delay = delay
+        server.traffic.latency = latency
+        server.batches.delay = batch_delay
         print(server.base_url, flush=True)
         sys.stdin.read()
 
 
 @contextmanager
-def batch_server() -> Iterator[str]:
-    command = [sys.executable, __file__, "--serve-batches", str(BATCH_DELAY)]
+def inline_server(latency: float) -> Iterator[str]:
+    """The local server in this process (its work shares this process's CPU with both sides)."""
+    with LocalServer() as server:
+        server.traffic.latency = latency
+        yield server.base_url
+        assert server.rejections == []
+
+
+@contextmanager
+def server_process(latency: float = 0.0, batch_delay: float = 0.0) -> Iterator[str]:
+    """The local server in a process of its own (its work takes none of this process's CPU): its base URL."""
+    command = [sys.executable, __file__, "--serve", str(latency), str(batch_delay)]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert process.stdin is not None and process.stdout is not None
     try:
@@ -183,7 +194,7 @@ def batch(rounds: int) -> None:
     import anthropic
 
     mapped, plain = [], []
-    with batch_server() as base_url:
+    with server_process(batch_delay=BATCH_DELAY) as base_url:
         use_server(base_url)
         client = anthropic.Anthropic(base_url=base_url, api_key=KEY)
         timed_map(rows(20, "warm"), mode="batch")          # connections and first-use imports, not measured
@@ -207,16 +218,18 @@ def main() -> int:
     parser.add_argument("--only", action="append", choices=["live", "memory", "batch"],
                         help="run only this part (repeatable); default: all")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the live and batch comparisons")
-    parser.add_argument("--serve-batches", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--inline-server", action="store_true",
+                        help="live part: the server in this process rather than its own")
+    parser.add_argument("--serve", type=float, nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_batches is not None:
-        serve_batches(args.serve_batches)
+    if args.serve is not None:
+        serve(*args.serve)
         return 0
     os.environ.setdefault("ANTHROPIC_API_KEY", KEY)
     os.environ["CLAUDE_MAGIC_MAP_DIR"] = tempfile.mkdtemp(prefix="bench-map-")
     parts = args.only or ["live", "memory", "batch"]
     if "live" in parts:
-        live(args.rounds)
+        live(args.rounds, args.inline_server)
     if "memory" in parts:
         memory()
     if "batch" in parts:

@@ -45,6 +45,32 @@ def test_a_thousand_rows_as_one_batch_at_half_price(shell: Any, claude_server: L
         assert outcome.cost == pytest.approx(cost_of(usage, MODEL) / 2) and outcome.cost > 0
 
 
+def test_the_journal_holds_every_collected_row(shell: Any, claude_server: LocalServer) -> None:
+    data = frame(300)
+    result = claude_magic.map("Classify: {text}", data, output=Ticket, mode="batch", progress=False)
+    sent = claude_server.batches.requests_of(result.batch_ids[0])
+    assert [r["custom_id"] for r in sent] == [f"row-{i}" for i in range(300)]
+    assert sent[7]["params"]["messages"][0]["content"][1] == {"type": "text", "text": data["text"].iloc[7]}
+    assert sent[7]["params"]["output_config"]["format"]["type"] == "json_schema"
+    # After a restart only the run id is left: the journal has every row, nothing is asked again.
+    again = claude_magic.map_resume(result.run_id, output=Ticket, progress=False)
+    assert again.totals["ok"] == 300 and len(claude_server.batches.ids) == 1
+    assert again.frame["words"].tolist() == result.frame["words"].tolist()
+    assert list(again.frame.index) == list(data.index)
+
+
+def test_a_request_that_is_not_json_fails_alone(shell: Any, claude_server: LocalServer) -> None:
+    def blocks(row: dict[str, Any]) -> list[dict[str, Any]]:
+        odd = {"type": "text", "text": row["text"], "tags": {"a"}} if row["text"].startswith("note 4 ") else None
+        return [odd or {"type": "text", "text": row["text"]}]
+
+    result = claude_magic.map(blocks, frame(6), mode="batch", progress=False)
+    table = result.frame
+    assert table.loc[104, "status"] == "error"
+    assert table.loc[104, "error"] == "the request cannot be sent as JSON: Object of type set is not JSON serializable"
+    assert (table.drop(104)["status"] == "ok").all() and len(claude_server.batches.requests_of(result.batch_ids[0])) == 5
+
+
 def test_polars_rows_split_at_the_limits(shell: Any, claude_server: LocalServer) -> None:
     data = pl.DataFrame({"text": [f"item {i}" for i in range(1000)]})
     claude_server.batches.max_bytes = 60_000                       # a gateway with a lower size limit: 413, split
