@@ -104,15 +104,14 @@ class Session:
         from .replay.fingerprint import request_fingerprint
 
         conversation, settings = request.conversation, request.settings
-        tools: list[dict[str, Any]] | None = None
+        offered: dict[str, list[dict[str, Any]]] = {}
 
         def fingerprint(messages: list[dict[str, Any]], recorded_engine: str = "") -> str:
             """This request's fingerprint over `messages` (no credential now: as the recorded engine would send it)."""
-            nonlocal tools
-            if tools is None:
-                tools = self.toolbox.definitions(options.tools) if self.toolbox is not None else []
             engine = engine_name or (recorded_engine if settings.engine == "auto" else "") or settings.engine
-            return request_fingerprint(messages, request.prompt, settings, engine, tools)
+            if engine not in offered:
+                offered[engine] = _offered_tools(self.toolbox, options.tools, engine)
+            return request_fingerprint(messages, request.prompt, settings, engine, offered[engine])
 
         plan = self.replays.plan(conversation, options, settings, fingerprint)
         try:
@@ -178,6 +177,15 @@ def _make_engine(name: str, session: Session) -> Engine:
     from .engines.api import ApiEngine
 
     return ApiEngine(session.clients)
+
+
+def _offered_tools(toolbox: Toolbox | None, names: tuple[str, ...] | None, engine: str) -> list[dict[str, Any]]:
+    """The tool definitions the engine offers (Claude Code: the kernel's own; its MCP servers are the CLI's)."""
+    if toolbox is None:
+        return []
+    if engine == "claude-code":
+        return [item for item in toolbox.definitions(names, sources=False) if not item["name"].startswith("mcp__")]
+    return toolbox.definitions(names)
 
 
 def _stamping(emit: Callable[[Event], None], conversation: Conversation,

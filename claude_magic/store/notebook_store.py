@@ -115,15 +115,16 @@ class NotebookStore:
         """Snapshot the conversations changed since the last save and hand them to the writer thread."""
         if not self.writable or not self._probe():
             return
-        changed: dict[str, Snapshot] = {}
-        for name, conversation in list(self.session.conversations.items()):
-            key = _change_key(conversation)
-            if self._synced.get(name) != key and (conversation.turns or conversation.messages or name in self._synced):
-                changed[name] = snapshot(conversation)
-                self._synced[name] = key
-        if not changed:
-            return
-        with self._lock:
+        with self._lock:                        # a cell and a chat panel may finish turns at once
+            changed: dict[str, Snapshot] = {}
+            for name, conversation in list(self.session.conversations.items()):
+                key = _change_key(conversation)
+                if self._synced.get(name) != key and (conversation.turns or conversation.messages
+                                                      or name in self._synced):
+                    changed[name] = snapshot(conversation)
+                    self._synced[name] = key
+            if not changed:
+                return
             self._pending.update(changed)
             self._idle.clear()
             if self._thread is None:
@@ -274,6 +275,7 @@ def detach_store(session: Session) -> None:
     if store is None:
         return
     store.flush()
+    atexit.unregister(store.flush)
     if store.listener in session.listeners:
         session.listeners.remove(store.listener)
     session.store = None
