@@ -23,6 +23,7 @@ import pytest
 from claude_magic.testing import ApiError, LocalServer, Reply, text, thinking, tool_use
 
 from ..kernel.kernel_driver import INTERRUPTIBLE_TOOLS, KernelDriver, claude_kernel, texts
+from ..views.stream_page import PageMirror
 
 REPORT = ("_s = claude_magic.get_session()\n"
           "print('REPORT' + json.dumps({'status': _s.last.status if _s.last else None, "
@@ -151,9 +152,13 @@ def test_interrupt_during_the_stream_in_the_live_widget_view(fresh: KernelDriver
     """A front end that allows stdin gets the widget view: the interrupt ends it with the static output."""
     server.queue(Reply(text(ANSWER), chunk=6, delay=0.02))
 
-    def painted(found: list[dict[str, Any]]) -> bool:
-        return any(message["msg_type"] == "comm_msg" and "word5" in json.dumps(message["content"])
-                   for message in found)
+    def painted(found: list[dict[str, Any]]) -> bool:     # the stream widget's updates are deflated: read them
+        page = PageMirror()
+        for message in found:
+            data = message["content"].get("data", {}) if message["msg_type"] == "comm_msg" else {}
+            if data.get("method") == "custom":
+                page.receive(data["content"], message.get("buffers"))
+        return any("word5" in block.html for block in page.blocks)
 
     messages = fresh.execute("%%claude\nCount slowly.", until=painted, stdin=lambda _request: None)
     shown = interrupt(fresh, messages)
