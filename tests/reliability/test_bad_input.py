@@ -254,6 +254,8 @@ def test_fix_with_an_index_past_the_errors(primed: Any, claude_server: LocalServ
     next_turn_works(primed, claude_server)
 
 
+_UNSET = object()
+
 BAD_CONFIG = [
     ("model", "''", "ClaudeMagic.model is empty"),
     ("max_tokens", "0", "ClaudeMagic.max_tokens must be a positive integer"),
@@ -273,6 +275,7 @@ def test_bad_config_values(primed: Any, claude_server: LocalServer, capsys: Any,
     """A bad `%config ClaudeMagic.x` is refused when set (traitlets) or by the next cell: one line, no request."""
     magic = magic_of(primed)
     saved = getattr(magic, name)
+    configured = primed.config.ClaudeMagic.get(name, _UNSET)
     caplog.clear()
     try:
         run_cell(primed, f"%config ClaudeMagic.{name} = {value}")
@@ -283,4 +286,8 @@ def test_bad_config_values(primed: Any, claude_server: LocalServer, capsys: Any,
             check_refused(primed, claude_server, capsys, "%%claude\nA question.", expected)
     finally:
         setattr(magic, name, saved)
+        if configured is _UNSET:        # %config also wrote the shell's config, which a later %load_ext reads
+            primed.config.ClaudeMagic.pop(name, None)
+        else:
+            primed.config.ClaudeMagic[name] = configured
     next_turn_works(primed, claude_server)
