@@ -4,11 +4,14 @@
 #   1. .venv         the newest releases of every dependency (what a new user gets today);
 #   2. .venv-oldest  every dependency pinned at the minimum pyproject.toml declares
 #                    (constraints from tests/oldest_versions.py), browser tests excluded.
-# Arguments go to both pytest runs. CLAUDE_MAGIC_PASSES="newest" (or "oldest") runs one pass only.
+# Arguments go to both pytest runs. CLAUDE_MAGIC_PASSES="newest" (or "oldest") runs one pass only;
+# CLAUDE_MAGIC_WORKERS (default 2, one per CPU here; 0: none) is pytest-xdist's worker count, tests of a file
+# kept together (most tests wait on kernels, servers and the CLI, so two workers use both CPUs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 PASSES="${CLAUDE_MAGIC_PASSES:-newest oldest}"
+PYTEST_WORKERS=(-n "${CLAUDE_MAGIC_WORKERS:-2}" --dist loadfile)
 EXTRAS="test"
 
 if ! command -v chromium >/dev/null 2>&1; then            # the JupyterLab browser tests drive Debian's chromium
@@ -35,14 +38,14 @@ for pass in $PASSES; do
             make_venv .venv
             .venv/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e ".[$EXTRAS]"
             echo "== newest releases: $(.venv/bin/python -m pip list 2>/dev/null | grep -iE '^(ipython|anthropic|ipykernel|jupyterlab|pandas|claude-agent-sdk|mcp) ' | tr -s ' ' | tr '\n' ';')"
-            .venv/bin/python -m pytest "$@" || status=$?
+            .venv/bin/python -m pytest "${PYTEST_WORKERS[@]}" "$@" || status=$?
             ;;
         oldest)
             make_venv .venv-oldest
             .venv-oldest/bin/python tests/oldest_versions.py > .venv-oldest/constraints.txt
             .venv-oldest/bin/python -m pip install -q -c .venv-oldest/constraints.txt -e ".[$EXTRAS]"
             echo "== declared minimums: $(tr '\n' ' ' < .venv-oldest/constraints.txt)"
-            .venv-oldest/bin/python -m pytest -m "not browser" "$@" || status=$?
+            .venv-oldest/bin/python -m pytest "${PYTEST_WORKERS[@]}" -m "not browser" "$@" || status=$?
             ;;
         *)
             echo "unknown pass '$pass' in CLAUDE_MAGIC_PASSES (use newest and/or oldest)" >&2
