@@ -10,7 +10,7 @@ from ..secrets import redact
 from ..structured import OutputSpec, StructuredOutputError
 from ..usage import Usage
 
-__all__ = ["Outcome", "from_message", "failed", "STATUSES"]
+__all__ = ["Outcome", "from_message", "usage_of", "failed", "STATUSES"]
 
 #: ok: answered (and valid); invalid: answered but not fitting the schema; error: the request failed;
 #: canceled / expired: never answered; pending: not run yet.
@@ -48,11 +48,30 @@ def _get(value: Any, name: str, default: Any = None) -> Any:
     return value.get(name, default) if isinstance(value, dict) else getattr(value, name, default)
 
 
+def _count(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    return value if isinstance(value, int) else 0
+
+
+def usage_of(data: dict[str, Any] | None) -> Usage:
+    """A message's usage as JSON (a batch result line) read as `Usage.from_sdk` reads the SDK's object."""
+    if not isinstance(data, dict):
+        return Usage()
+    creation, details, server = (data.get(name) if isinstance(data.get(name), dict) else {}
+                                 for name in ("cache_creation", "output_tokens_details", "server_tool_use"))
+    return Usage(input_tokens=_count(data, "input_tokens"), output_tokens=_count(data, "output_tokens"),
+                 cache_creation_input_tokens=_count(data, "cache_creation_input_tokens"),
+                 cache_read_input_tokens=_count(data, "cache_read_input_tokens"),
+                 cache_creation_1h_input_tokens=_count(creation, "ephemeral_1h_input_tokens"),
+                 thinking_tokens=_count(details, "thinking_tokens"),
+                 web_search_requests=_count(server, "web_search_requests"),
+                 web_fetch_requests=_count(server, "web_fetch_requests"))
+
+
 def from_message(message: Any, spec: OutputSpec | None, model: str, prices: dict[str, Price] | None,
                  batch: bool = False) -> Outcome:
     """The outcome of an answered request (an SDK `Message` or its dict)."""
-    usage = Usage.from_sdk(_get(message, "usage")) if not isinstance(message, dict) else \
-        Usage.from_dict({k: v or 0 for k, v in (message.get("usage") or {}).items() if isinstance(v, int)})
+    usage = usage_of(message.get("usage")) if isinstance(message, dict) else Usage.from_sdk(_get(message, "usage"))
     cost = cost_of(usage, model, prices)
     if cost is not None and batch:
         cost *= BATCH_DISCOUNT

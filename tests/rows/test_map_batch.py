@@ -125,6 +125,21 @@ def test_expired_rows_and_resume_from_a_batch_id(shell: Any, claude_server: Loca
     assert collected.totals["ok"] == 3 and "Q2" in collected["text"][2]
 
 
+def test_a_batch_from_elsewhere_is_priced_with_its_one_hour_cache_writes(shell: Any, claude_server: LocalServer) -> None:
+    client = anthropic.Anthropic(base_url=claude_server.base_url, api_key="k")
+    rules = {"type": "text", "text": "Answer in one word. " * 40, "cache_control": {"type": "ephemeral", "ttl": "1h"}}
+    requests = [{"custom_id": f"row-{i}", "params": {"model": MODEL, "max_tokens": 100, "system": [rules],
+                                                     "messages": [{"role": "user", "content": f"Q{i}"}]}}
+                for i in range(2)]
+    batch = client.messages.batches.create(requests=requests)
+    assert claude_server.batches.wait(batch.id)
+    typed = {line.custom_id: line.result.message.usage for line in client.messages.batches.results(batch.id)}
+    assert typed["row-0"].cache_creation.ephemeral_1h_input_tokens > 0
+    collected = claude_magic.map_resume(batch.id, data=["Q0", "Q1"], prompt="{value}", progress=False)
+    for custom_id, usage in typed.items():                         # priced as the SDK's own Usage reads it
+        assert collected.outcomes[custom_id].cost == pytest.approx(cost_of(Usage.from_sdk(usage), MODEL) / 2)
+
+
 def test_auto_mode_says_when_it_uses_batches(shell: Any, claude_server: LocalServer, capsys: Any) -> None:
     result = claude_magic.map("Classify: {text}", frame(60), batch_above=50, progress=False)
     assert result.totals["mode"] == "batch" and "60 requests (more than batch_above=50) go to the Message Batches" \
