@@ -1,9 +1,10 @@
 """Helpers several suites share: settings for a session on the local server, a chat panel on a session, a wait that
-gives up after LIMIT seconds, and a scratch IPython namespace."""
+gives up after LIMIT seconds, a scratch IPython namespace, and every text an exception shows."""
 
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
 
 MODEL = "claude-sonnet-5-5"
 LIMIT = 30.0            # seconds: a safety net for waits (a hang fails), never a timing assertion
+
+
+def exception_texts(error: BaseException | None) -> Iterator[str]:
+    """str, repr and formatted traceback of an exception and everything it was chained to."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield str(error)
+        yield repr(error)
+        yield "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        error = error.__cause__ or error.__context__
 
 
 def local_settings(server: LocalServer, **changes: Any) -> Settings:

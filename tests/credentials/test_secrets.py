@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +20,13 @@ import claude_magic
 from claude_magic.testing import ApiError, LocalServer, MidStreamError, Reply, text
 from claude_magic.testing.oauth import IssuedTokens
 
+from ..helpers import exception_texts
 from .conftest import CLIENT_ID, Profiles, bearer_tokens, run
 
 HEADER_CANARY = "hdr-canary-7f3a9c2e-DO-NOT-LEAK"
 PROFILE_CANARY = "profile-token-canary-5b8d1e-DO-NOT-LEAK"
 REFRESH_CANARY = "sk-ant-ort01-canary-refresh-token-DO-NOT-LEAK"      # shaped like the real ones
 LONG = "A partial answer that will be cut. " * 4
-
-
-def exception_texts(error: BaseException | None) -> Iterator[str]:
-    """str, repr and formatted traceback of an exception and everything it was chained to."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        yield str(error)
-        yield repr(error)
-        yield "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        error = error.__cause__ or error.__context__
 
 
 def echoes(secret: str) -> list[Any]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,7 @@ from claude_magic.testing import ApiError, LocalServer, Malformed, MidStreamErro
 from claude_magic.tools import ToolContext, default_toolbox
 
 from ..conftest import CANARY_KEY
-from ..helpers import LIMIT
+from ..helpers import LIMIT, exception_texts
 from .conftest import SDK_LOGGERS, open_widgets, panel_settings, run_cell, widget_state
 
 ECHO = f"invalid x-api-key: {CANARY_KEY}"
@@ -47,17 +45,6 @@ def echoing_faults() -> list[Any]:
 def assert_clean(*items: Any) -> None:
     for item in items:
         assert CANARY_KEY not in (item if isinstance(item, str) else repr(item)), item
-
-
-def exception_texts(error: BaseException | None) -> Iterator[str]:
-    """str, repr and formatted traceback of an exception and everything it was chained to."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        yield str(error)
-        yield repr(error)
-        yield "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        error = error.__cause__ or error.__context__
 
 
 def test_errors_reprs_and_debug_logs_hold_no_key(shell: Any, claude_server: LocalServer, capsys: Any,
