@@ -4,8 +4,10 @@
 
 Every side talks to the same local server (`claude_magic.testing.LocalServer`, in its own process), which
 answers each "Question number N" with the same `--size`-character answer in `--chunk`-character deltas, as
-fast as it can (`--delay` seconds between events to pace it). Side requests (a session title) get the
-server's default answer. Each round uses a fresh temporary HOME, `ANTHROPIC_BASE_URL` and an API key in
+fast as it can (`--delay` seconds between events to pace it). Claude Code under the Agent SDK names its
+session with a side request asking for JSON (`output_config.format`): the server answers it with a JSON
+title, as the API does (an answer that is not a title makes the CLI ask again on every turn, at the same
+moment as the turn's own request). Other side requests get an echo. Each round uses a fresh temporary HOME, `ANTHROPIC_BASE_URL` and an API key in
 the CLI's environment, and the same CLI flags on every side (`--system-prompt "" --tools "" --model M
 --thinking disabled --max-turns 40 --permission-mode default`, what the engine passes the CLI by default).
 
@@ -88,11 +90,14 @@ def answer_for(number: int, size: int) -> str:
 
 
 def serve(size: int, chunk: int, delay: float) -> None:
-    """The local server, in this process: "Question number N" gets `answer_for(N)`, anything else an echo."""
+    """The local server, in this process: "Question number N" gets `answer_for(N)`, a structured-output request
+    (Claude Code naming its session) a JSON title as the API would give, anything else an echo."""
     from claude_magic.testing import LocalServer, Reply, text
     from claude_magic.testing.responder import echo_reply, last_user_text
 
     def answer(body: dict[str, Any]) -> Any:
+        if ((body.get("output_config") or {}).get("format") or {}).get("type") == "json_schema":
+            return Reply(text(json.dumps({"title": "Numbered questions"})))
         found = re.search(r"Question number (\d+)", last_user_text(body))
         if found is None:
             return echo_reply(body)
