@@ -140,9 +140,12 @@ class StreamDocument:
         return message
 
 
+DEFLATE_LEVEL = 5      # half the CPU of zlib's default 6 on rendered HTML, for ~10 % more bytes
+
+
 def _deflater() -> Any:
     """Raw deflate (the page's `DecompressionStream("deflate-raw")`)."""
-    return zlib.compressobj(6, zlib.DEFLATED, -15)
+    return zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
 
 
 def stream_widget_available() -> bool:
