@@ -199,6 +199,14 @@ class ClaudeMagic(Magics):
         """A new `ClaudeMagic.store` applies on the next use (moving the store, or turning it off)."""
         self._store_pending = True
 
+    @observe("engine")
+    def _engine_changed(self, change: Any) -> None:
+        """Choosing Claude Code starts importing its Agent SDK in the background: the first turn waits less."""
+        if change["new"] == "claude-code":
+            from .engines.claude_code.warmup import warm_up
+
+            warm_up()
+
     @observe("tool_policies", "disabled_tools")
     def _tool_config_changed(self, _change: Any) -> None:
         """Config changes reach the toolbox on the next use (policies set from code stay until then)."""

@@ -10,7 +10,7 @@ from ..errors import ConfigurationError, MissingCredentialError
 from ..settings import Settings
 from .base import ENGINE_NAMES
 
-__all__ = ["choose_engine", "forget_login_status", "NOTHING_RESOLVES"]
+__all__ = ["choose_engine", "cached_login_status", "forget_login_status", "NOTHING_RESOLVES"]
 
 NOTHING_RESOLVES = (
     "No Anthropic credential: set ANTHROPIC_API_KEY (`%env ANTHROPIC_API_KEY=sk-ant-...`; ANTHROPIC_AUTH_TOKEN or an "
@@ -34,20 +34,28 @@ def _cache_key(settings: Settings) -> tuple[object, ...]:
     return (settings.claude_code_cli, tuple(sorted(settings.claude_code_env.items())))
 
 
-def claude_code_logged_in(settings: Settings) -> bool | None:
-    """Whether the CLI reports a login (cached a few minutes); None when claude-agent-sdk is missing."""
+def cached_login_status(settings: Settings) -> object:
+    """What `claude auth status` reports (a login is cached a few minutes); None when claude-agent-sdk is missing."""
     from .claude_code.auth import login_status
 
     key = _cache_key(settings)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < LOGIN_CACHE_SECONDS:
-        status = cached[1]
-    else:
-        status = login_status(cli_path=settings.claude_code_cli, env=dict(settings.claude_code_env))
-        if status is not None and getattr(status, "logged_in", False):
-            with _cache_lock:
-                _cache[key] = (time.monotonic(), status)
+        return cached[1]
+    status = login_status(cli_path=settings.claude_code_cli, env=dict(settings.claude_code_env))
+    if status is not None and getattr(status, "logged_in", False):
+        with _cache_lock:
+            _cache[key] = (time.monotonic(), status)
+    return status
+
+
+def claude_code_logged_in(settings: Settings) -> bool | None:
+    """Whether the CLI reports a login (cached a few minutes); None when claude-agent-sdk is missing."""
+    from .claude_code.warmup import warm_up
+
+    warm_up()       # most likely the engine in use: import the Agent SDK while the CLI answers
+    status = cached_login_status(settings)
     return None if status is None else bool(getattr(status, "logged_in", False))
 
 

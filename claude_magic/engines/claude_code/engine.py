@@ -6,10 +6,12 @@ so Ctrl-C (SIGINT, delivered to the main thread) and the panel's Stop land at on
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ...conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
@@ -22,7 +24,7 @@ from ...tools.consent import DECLINED, POLICY_DENIED, ConsentUnavailable, ask_in
 from ...tools.context import ToolCall
 from ...tools.output import content_text
 from ..base import TurnRequest
-from .auth import INSTALL_HINT, LoginStatus, login_status, sdk_installed
+from .auth import INSTALL_HINT, LoginStatus, sdk_installed
 from .bridge import consent_hooks, kernel_server, permission_callback
 from .carry import carried_prompt
 from .faults import exception_line, result_line
@@ -30,6 +32,8 @@ from .launcher import Launchers
 from .options import session_options
 from .session_client import LiveClient, TurnChannel
 from .translate import StreamTranslator, display_name, usage_of
+from .warmup import wait as sdk_imported
+from .warmup import warm_up
 
 __all__ = ["ClaudeCodeEngine"]
 
@@ -55,6 +59,7 @@ class ClaudeCodeEngine:
         self.launchers = Launchers()
         self._status: dict[tuple[Any, ...], LoginStatus | None] = {}
         self._lock = threading.Lock()
+        warm_up()
 
     def __repr__(self) -> str:
         return f"<ClaudeCodeEngine sessions={len(self.clients)}>"
@@ -72,11 +77,10 @@ class ClaudeCodeEngine:
         definitions = [d for d in (request.toolbox.definitions(request.tool_names, sources=False)   # MCP: the CLI's
                                    if request.toolbox else []) if not d["name"].startswith("mcp__")]
         options = session_options(settings, definitions, self._mcp_servers())
-        credential = self._credential(settings)
-        record = TurnRecord(prompt=prompt_text, cell_id=request.cell_id, model=options.model, engine=self.name,
-                            credential=credential)
+        credential = self._credential(settings)          # asked of the CLI while its session starts
+        record = TurnRecord(prompt=prompt_text, cell_id=request.cell_id, model=options.model, engine=self.name)
         result = TurnResult(turn_id=record.id, model=options.model, conversation=conversation.name,
-                            engine=self.name, credential=credential)
+                            engine=self.name)
         checkpoint = len(conversation.messages)
         record.start = checkpoint
         started = time.perf_counter()
@@ -96,6 +100,7 @@ class ClaudeCodeEngine:
             turn.run(live, sent)
         except _Fault as fault:
             result.status, result.error = fault.status, fault.line
+        record.credential = result.credential = credential()
         result.duration = time.perf_counter() - started
         if len(conversation.messages) > checkpoint + 1 or result.content:
             conversation.answer_pending(INTERRUPTED_TOOL_RESULT if result.status == "interrupted" else
@@ -135,12 +140,29 @@ class ClaudeCodeEngine:
         except Exception:  # noqa: BLE001 - a broken MCP config is reported by the MCP commands, not here
             return {}
 
-    def _credential(self, settings: Any) -> str:
+    def _credential(self, settings: Any) -> Callable[[], str]:
+        """The footer's credential label, to be read later: the first time, `claude auth status` runs on a thread
+        meanwhile (shared with "auto"'s check, which may have asked already)."""
         key = (settings.claude_code_cli, tuple(sorted(settings.claude_code_env.items())))
-        if key not in self._status:
-            self._status[key] = login_status(cli_path=settings.claude_code_cli, env=dict(settings.claude_code_env))
-        status = self._status[key]
-        return status.label if status is not None and status.logged_in else "Claude Code (not logged in)"
+        future: concurrent.futures.Future[LoginStatus | None] = concurrent.futures.Future()
+        if key in self._status:
+            future.set_result(self._status[key])
+        else:
+            def ask() -> None:
+                from ..selection import cached_login_status
+
+                try:
+                    future.set_result(cached_login_status(settings))        # type: ignore[arg-type]
+                except BaseException as error:  # noqa: BLE001 - read by the turn
+                    future.set_exception(error)
+
+            threading.Thread(target=ask, name="claude-magic-auth-status", daemon=True).start()
+
+        def label() -> str:
+            status = self._status[key] = future.result()
+            return status.label if status is not None and status.logged_in else "Claude Code (not logged in)"
+
+        return label
 
     def _live_for(self, conversation: Conversation, options: Any, definitions: list[dict[str, Any]],
                   request: TurnRequest) -> LiveClient:
@@ -170,6 +192,7 @@ class ClaudeCodeEngine:
 
     def _connect(self, options: Any, definitions: list[dict[str, Any]], resume: dict[str, Any],
                  request: TurnRequest) -> LiveClient:
+        sdk_imported()                       # a background import (warmup) finishes first: never two at once
         from claude_agent_sdk import ClaudeAgentOptions
 
         live = LiveClient(self.loop, None, options.key)
