@@ -7,7 +7,9 @@ P1  a long answer streamed as fast as the server can, many small deltas: `%%clau
     same kernel and the same run, alternated; ratio of medians (target <= 1.10). Also shown: the turn
     without a view, and the SDK's plain event stream read by a bare loop (the floor).
 P1' the view's own cost: %%claude against the SDK's plain event stream (the floor), wall and kernel CPU,
-    split into the core without a view and what the view adds (target <= 1.20).
+    split into the core without a view and what the view adds (target <= 1.20); also as the median of
+    each round's own ratio (paired: the four sides of a round run back to back, in an order that flips
+    every round), which a shared machine's drifting speed disturbs least.
 P2  CPU time of the live view (Markdown, highlighting, sanitizing, widgets, static output) replaying a
     100k and a 200k answer in this process with a paint every 4,000 characters; ratio 200k/100k
     (target <= 2.2, i.e. linear).
@@ -310,14 +312,17 @@ def main() -> int:
             cpu[name].append(kernel.value(CPU) - before)
             return elapsed, messages
 
+        cells = {"raw": raw_cell, "magic": magic_cell, "core": core_cell, "plain": plain_cell}
+        times = {"raw": raw_times, "magic": magic_times, "core": core_times, "plain": plain_times}
         for run in range(args.repeat):
-            # a new answer each round (same for the three sides), so no cache can make a later round cheaper
+            # a new answer each round (same for the four sides), so no cache can make a later round cheaper;
+            # the order flips every round, so a machine that slows down or speeds up favours no side
             big = prompt(args.size, args.chunk, seed=run + 1)
-            raw_times.append(measured("raw", raw_cell(big))[0])
-            elapsed, magic_messages = measured("magic", magic_cell(big))
-            magic_times.append(elapsed)
-            core_times.append(measured("core", core_cell(big))[0])
-            plain_times.append(measured("plain", plain_cell(big))[0])
+            for name in (cells if run % 2 == 0 else reversed(cells)):
+                elapsed, messages = measured(name, cells[name](big))
+                times[name].append(elapsed)
+                if name == "magic":
+                    magic_messages = messages
         final = [m for _at, m in magic_messages if m["msg_type"] == "update_display_data"][-1]
         shown = len(final["content"]["data"]["text/markdown"])
         raw, magic = statistics.median(raw_times), statistics.median(magic_times)
@@ -341,6 +346,10 @@ def main() -> int:
               f"{magic_cpu / plain_cpu:.2f} kernel CPU (target <= 1.20); of which the core without a view "
               f"{core / plain:.2f} wall, {core_cpu / plain_cpu:.2f} CPU: the view adds "
               f"{(magic - core) / plain:.2f} wall, {(magic_cpu - core_cpu) / plain_cpu:.2f} CPU")
+        pair = {name: statistics.median(c / p for c, p in zip(cpu[name], cpu["plain"], strict=True))
+                for name in ("magic", "core")}
+        print(f"  P1' paired          : {pair['magic']:.3f} kernel CPU (median of each round's %%claude / plain; "
+              f"core alone {pair['core']:.3f}, the view adds {pair['magic'] - pair['core']:.3f})")
         lowest = {name: min(values) for name, values in cpu.items()}
         print(f"  lowest CPU seconds  : raw {lowest['raw']:.3f}, %%claude {lowest['magic']:.3f}, "
               f"core {lowest['core']:.3f}, plain {lowest['plain']:.3f}; ratio {lowest['magic'] / lowest['raw']:.3f} "
