@@ -45,7 +45,8 @@ for pass in $PASSES; do
             .venv-oldest/bin/python tests/oldest_versions.py > .venv-oldest/constraints.txt
             .venv-oldest/bin/python -m pip install -q -c .venv-oldest/constraints.txt -e ".[$EXTRAS]"
             echo "== declared minimums: $(tr '\n' ' ' < .venv-oldest/constraints.txt)"
-            .venv-oldest/bin/python -m pytest "${PYTEST_WORKERS[@]}" -m "not browser" "$@" || status=$?
+            PIP_CONSTRAINT="$PWD/.venv-oldest/constraints.txt" \
+                .venv-oldest/bin/python -m pytest "${PYTEST_WORKERS[@]}" -m "not browser" "$@" || status=$?   # the wheel test too
             ;;
         *)
             echo "unknown pass '$pass' in CLAUDE_MAGIC_PASSES (use newest and/or oldest)" >&2
