@@ -40,9 +40,14 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
         report.longrepr = "the API key appeared in this test's captured output or logs"
 
 
+SLOW_FIRST = ("browser", "packaging")     # minutes-long files run first, so two xdist workers finish together
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests that drive JupyterLab in Chromium (tests/browser/, files named *browser*) as `browser`."""
+    """Mark the tests that drive JupyterLab in Chromium (tests/browser/, files named *browser*) as `browser`,
+    and move them and the wheel-building tests to the front (a file's own order is kept)."""
     for item in items:
         path = item.path
         if path.parent.name == "browser" or "browser" in path.stem:
             item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: not (item.get_closest_marker("browser") or item.path.parent.name in SLOW_FIRST))
