@@ -9,7 +9,8 @@ P1  a long answer streamed as fast as the server can, many small deltas: `%%clau
 P1' the view's own cost: %%claude against the SDK's plain event stream (the floor), wall and kernel CPU,
     split into the core without a view and what the view adds (target <= 1.20); also as the median of
     each round's own ratio (paired: the four sides of a round run back to back, in an order that flips
-    every round), which a shared machine's drifting speed disturbs least.
+    every round), which a shared machine's drifting speed disturbs least. `--overhead` measures it in this
+    process instead: the CPU of the core and of the view on the same pre-built SDK events, nothing else.
 P2  CPU time of the live view (Markdown, highlighting, sanitizing, widgets, static output) replaying a
     100k and a 200k answer in this process with a paint every 4,000 characters; ratio 200k/100k
     (target <= 2.2, i.e. linear).
@@ -246,6 +247,63 @@ def view_cost(size: int, chunk: int, seed: int = 0, *, stock: bool = False) -> f
     return time.process_time() - started
 
 
+def overhead(size: int, chunk: int, repeat: int) -> None:
+    """P1' in one process, where nothing else runs: the CPU our core and our view spend on the same SDK events
+    (built beforehand with the SDK's own types), without the SDK's parsing; min of `repeat` runs."""
+    from anthropic._models import construct_type
+    from anthropic.types import RawMessageStreamEvent
+    from IPython.core.displaypub import CapturingDisplayPublisher
+    from IPython.testing.globalipapp import start_ipython
+
+    from claude_magic.events import StepStarted, TurnFinished, TurnStarted
+    from claude_magic.results import TurnResult
+    from claude_magic.stream import _Folder
+    from claude_magic.views import render
+    from claude_magic.views.stream_view import StreamView
+
+    shell = start_ipython() or __import__("IPython").get_ipython()
+    shell.display_pub = CapturingDisplayPublisher()
+
+    def events(seed: int, length: int) -> list[Any]:
+        answer = sample_answer(length, seed)
+        raw = [{"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant", "model": MODEL,
+                                                     "content": [], "stop_reason": None, "stop_sequence": None,
+                                                     "usage": {"input_tokens": 5, "output_tokens": 1}}},
+               {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+               *({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": answer[i:i + chunk]}}
+                 for i in range(0, len(answer), chunk)),
+               {"type": "content_block_stop", "index": 0},
+               {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 100}}, {"type": "message_stop"}]
+        return [construct_type(type_=RawMessageStreamEvent, value=item) for item in raw]
+
+    def turn(stream: list[Any], view: bool) -> float:
+        render.highlight.cache_clear()          # every run renders afresh, like a new answer
+        started = time.process_time()
+        live = StreamView(interval=3600, shell=shell) if view else None
+        emit = live if live is not None else (lambda _event: None)
+        emit(TurnStarted("t", MODEL, "", "go"))
+        emit(StepStarted(0))
+        fold, since = _Folder(0, emit), 0
+        for event in stream:
+            fold(event)
+            since += chunk
+            if live is not None and since >= 40_000:          # a paint every 40,000 characters (~4 in P1)
+                since = 0
+                live.pacer.paint(force=True)
+        fold.message.snapshot()
+        if live is not None:
+            live(TurnFinished(TurnResult("t", MODEL, "")))
+        return time.process_time() - started
+
+    turn(events(2, 20_000), True)                   # warm up: imports, lexers
+    stream = events(1, size)
+    core = min(turn(stream, False) for _ in range(repeat))
+    both = min(turn(stream, True) for _ in range(repeat))
+    print(f"P1' in one process ({len(stream):,} SDK events built beforehand; CPU, min of {repeat}): "
+          f"core {core * 1e3:.1f} ms, core + stream view {both * 1e3:.1f} ms (the view {(both - core) * 1e3:.1f} ms)")
+
+
 def prompt(size: int, chunk: int, delay: float = 0.0, seed: int = 0) -> str:
     return f"size={size} chunk={chunk} delay={delay} seed={seed}"
 
@@ -277,10 +335,15 @@ def main() -> int:
     parser.add_argument("--only-paced", action="store_true", help="only P4 on the paced stream")
     parser.add_argument("--stock", action="store_true",
                         help="measure the stock-ipywidgets live view (%%config ClaudeMagic.stream_widget = False)")
+    parser.add_argument("--overhead", action="store_true",
+                        help="only P1' in this process: the CPU of the core and the view on pre-built SDK events")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve()
+        return 0
+    if args.overhead:
+        overhead(args.size, args.chunk, args.repeat)
         return 0
 
     server = Server()
