@@ -24,7 +24,7 @@ from .client import retries_taken
 from .events import BlockFinished, BlockStarted, Event, TextDelta, ThinkingDelta, ToolInputDelta
 from .usage import Usage
 
-__all__ = ["StepOutcome", "stream_step", "stop_gate", "StreamStopped"]
+__all__ = ["StepOutcome", "stream_step", "stop_gate", "StreamStopped", "keepable"]
 
 POLL_SECONDS = 0.1
 
@@ -44,8 +44,8 @@ class StepOutcome:
     retries: int = 0                     # retries the SDK made before this step's request got through
 
 
-def _keepable(block: dict[str, Any], finished: bool) -> bool:
-    """Whether a (possibly partial) block can go back to the API."""
+def keepable(block: dict[str, Any], finished: bool) -> bool:
+    """Whether a (possibly partial) block can go back to the API (both engines record turns by this rule)."""
     kind = block.get("type")
     if kind == "text":
         return bool(block.get("text", "").strip())
@@ -286,7 +286,7 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
         outcome.stop_reason = snapshot.stop_reason if outcome.complete else None
         outcome.usage = Usage.from_sdk(snapshot.usage)
         outcome.content = [block for block, finished in message.content()
-                           if _keepable(block, finished or outcome.complete)]
+                           if keepable(block, finished or outcome.complete)]
     return outcome
 
 

@@ -16,6 +16,7 @@ from ...events import (
     ThinkingDelta,
     ToolInputDelta,
 )
+from ...stream import keepable
 from ...usage import Usage
 
 __all__ = ["StreamTranslator", "KERNEL_SERVER", "display_name", "usage_of"]
@@ -128,16 +129,6 @@ class StreamTranslator:
         if not self.in_step:
             return []
         self.in_step = False
-        kept = [block for index, block in sorted(self.blocks.items()) if _keepable(block, index in self.finished)]
+        kept = [block for index, block in sorted(self.blocks.items()) if keepable(block, index in self.finished)]
         self.emit(StepFinished(self.step, self.stop_reason if complete else None, self.step_usage, complete))
         return kept
-
-
-def _keepable(block: dict[str, Any], finished: bool) -> bool:
-    """Whether a (possibly partial) block can go into the conversation (as the API engine decides)."""
-    kind = block.get("type")
-    if kind == "text":
-        return bool(block.get("text", "").strip())
-    if kind == "thinking":
-        return finished and bool(block.get("signature"))
-    return finished
