@@ -20,7 +20,9 @@ __all__ = ["LiveClient", "TurnChannel"]
 class TurnChannel:
     """What the loop thread hands the kernel during one turn: messages, tool calls, consent requests."""
 
-    items: queue.Queue[tuple[str, Any, Any]] = field(default_factory=queue.Queue)
+    # SimpleQueue (C): a Ctrl-C landing in `get(timeout=...)` raises cleanly; in queue.Queue it can land inside
+    # the Condition's release and leave the lock broken ("release unlocked lock" on the next get)
+    items: queue.SimpleQueue[tuple[str, Any, Any]] = field(default_factory=queue.SimpleQueue)
     kernel_ids: dict[str, collections.deque[str]] = field(default_factory=dict)   # tool name → tool_use ids
     closed: bool = False
 
