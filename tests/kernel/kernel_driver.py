@@ -12,6 +12,19 @@ from typing import Any
 from jupyter_client.manager import start_new_kernel
 
 
+def send_execute(client: Any, code: str, *, allow_stdin: bool = False, cell_id: str | None = None) -> str:
+    """Send one execute request (as notebook cell `cell_id`, like JupyterLab sends it); return its msg_id.
+
+    `stop_on_error` is off: each test waits for a cell before sending the next, and ipykernel 6 aborts, with no
+    output at all, a request that reaches a loaded kernel before it has finished "aborting the queue" after an error.
+    """
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+               "allow_stdin": allow_stdin, "stop_on_error": False}
+    message = client.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
+    client.shell_channel.send(message)
+    return message["header"]["msg_id"]
+
+
 class KernelDriver:
     """A started kernel plus helpers to execute and watch cells."""
 
@@ -53,12 +66,7 @@ class KernelDriver:
         raise TimeoutError(f"kernel did not finish: {code[:60]!r}")
 
     def _send(self, code: str, *, allow_stdin: bool, cell_id: str | None) -> str:
-        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                   "allow_stdin": allow_stdin, "stop_on_error": True}
-        metadata = {"cellId": cell_id} if cell_id else {}
-        message = self.client.session.msg("execute_request", content, metadata=metadata)
-        self.client.shell_channel.send(message)
-        return message["header"]["msg_id"]
+        return send_execute(self.client, code, allow_stdin=allow_stdin, cell_id=cell_id)
 
     def wait_idle(self, msg_id_messages: list[dict[str, Any]], timeout: float = 30) -> list[dict[str, Any]]:
         """Keep reading the same execution's messages until the kernel is idle."""

@@ -14,7 +14,7 @@ import pytest
 from claude_magic.testing import LocalServer, Reply, text, tool_use
 
 from ..helpers import LIMIT
-from ..kernel.kernel_driver import KernelDriver, running_kernel
+from ..kernel.kernel_driver import KernelDriver, running_kernel, send_execute
 
 SETUP = """\
 %load_ext claude_magic
@@ -58,12 +58,7 @@ class Iopub:
 
     def run(self, code: str, cell_id: str | None = None) -> list[dict[str, Any]]:
         """Execute `code` (as notebook cell `cell_id`) and collect messages until the kernel is idle again after it."""
-        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                   "allow_stdin": False, "stop_on_error": True}
-        message = self.client.session.msg("execute_request", content,
-                                          metadata={"cellId": cell_id} if cell_id else {})
-        self.client.shell_channel.send(message)
-        msg_id = message["header"]["msg_id"]
+        msg_id = send_execute(self.client, code, cell_id=cell_id)
         start = len(self.messages)
         self.until(lambda message: message["parent_header"].get("msg_id") == msg_id
                    and message["msg_type"] == "status" and message["content"]["execution_state"] == "idle",

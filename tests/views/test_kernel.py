@@ -17,6 +17,7 @@ from nbconvert import HTMLExporter
 
 from claude_magic.testing import LocalServer, Reply, text, thinking, tool_use
 
+from ..kernel.kernel_driver import send_execute
 from .helpers import XSS_TEXT, assert_inert
 
 ANSWER = ("## Result\n\nThe answer is **forty-two**.\n\n" + "More words in a paragraph. " * 30 + "\n\n" + XSS_TEXT
@@ -31,11 +32,7 @@ class Kernel:
         self.manager, self.client = start_new_kernel(kernel_name="python3")
 
     def run(self, code: str, *, allow_stdin: bool = True, timeout: float = 120) -> list[dict[str, Any]]:
-        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                   "allow_stdin": allow_stdin, "stop_on_error": True}
-        request = self.client.session.msg("execute_request", content)
-        self.client.shell_channel.send(request)
-        msg_id = request["header"]["msg_id"]
+        msg_id = send_execute(self.client, code, allow_stdin=allow_stdin)
         messages: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
