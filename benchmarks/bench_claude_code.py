@@ -176,6 +176,55 @@ class PersistentCli:
             self.process.wait()
 
 
+class SdkClient:
+    """The Agent SDK alone: one `ClaudeSDKClient` with the bare CLI's flags, driven by a bare asyncio loop on a
+    thread of the benchmark (no kernel, no claude-magic). The floor for any tool built on the SDK."""
+
+    def __init__(self, cli: str, env: dict[str, str], cwd: str) -> None:
+        import asyncio
+        import threading
+
+        from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="bench-sdk", daemon=True)
+        self.thread.start()
+        options = ClaudeAgentOptions(cli_path=cli, env=env, cwd=cwd, system_prompt="", tools=[], model=MODEL,
+                                     thinking={"type": "disabled"}, max_turns=40, permission_mode="default",
+                                     include_partial_messages=True)
+        self.client = ClaudeSDKClient(options)
+        self.started = time.perf_counter()
+        self._call(self.client.connect())
+        self.turns = 0
+
+    def _call(self, coroutine: Any) -> Any:
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(300)
+
+    async def _turn(self, prompt: str, began: float) -> tuple[float, float]:
+        first = None
+        await self.client.query(prompt)
+        async for message in self.client.receive_response():
+            event = getattr(message, "event", None)
+            if first is None and isinstance(event, dict) and event.get("type") == "content_block_delta" and \
+                    event["delta"].get("type") == "text_delta":
+                first = time.perf_counter() - began
+        return (first if first is not None else float("nan")), time.perf_counter() - began
+
+    def turn(self, prompt: str) -> tuple[float, float]:
+        began = self.started if self.turns == 0 else time.perf_counter()   # turn 1 includes the start
+        self.turns += 1
+        return self._call(self._turn(prompt, began))
+
+    def close(self) -> None:
+        try:
+            self._call(self.client.disconnect())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+
+
 def one_shot(cli: str, env: dict[str, str], cwd: str, prompt: str) -> tuple[float, float]:
     """The bare CLI for one prompt: a process started, answering, exiting."""
     started = time.perf_counter()
@@ -299,7 +348,7 @@ _result = _get_session().ask({question!r}, settings=_Settings(**{settings!r}),
                              options=_TurnOptions(conversation="engine"), emit=_stamp)
 print(_json.dumps([_first[0] - _began if _first else None, _time.perf_counter() - _began, _result.status]))
 """
-SIDES = ("magic", "engine", "persistent", "one_shot")
+SIDES = ("magic", "engine", "sdk", "persistent", "one_shot")
 
 
 def one_round(number: int, args: argparse.Namespace, server: Server, cli: str,
@@ -315,7 +364,7 @@ def one_round(number: int, args: argparse.Namespace, server: Server, cli: str,
                       if key not in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL")}
         kernel = Kernel(kernel_env, str(work))
         settings = {"engine": "claude-code", "model": MODEL, "claude_code_cli": str(script), "claude_code_env": env}
-        persistent = None
+        persistent = sdk = None
         try:
             kernel.run("%load_ext claude_magic\n"
                        "%config ClaudeMagic.engine = 'claude-code'\n"
@@ -335,6 +384,9 @@ def one_round(number: int, args: argparse.Namespace, server: Server, cli: str,
                 if persistent is None:
                     persistent = PersistentCli(cli, env, str(work))
                 rows["persistent"].append(persistent.turn(question))
+                if sdk is None:
+                    sdk = SdkClient(cli, env, str(work))
+                rows["sdk"].append(sdk.turn(question))
                 rows["one_shot"].append(one_shot(cli, env, str(work), question))
                 pids = kernel.value("[c.pid for c in __import__('claude_magic').get_session()"
                                     ".engines['claude-code'].clients.values()]")
@@ -354,6 +406,8 @@ def one_round(number: int, args: argparse.Namespace, server: Server, cli: str,
         finally:
             if persistent is not None:
                 persistent.close()
+            if sdk is not None:
+                sdk.close()
             kernel.close()
 
 
@@ -373,7 +427,7 @@ def ratios(figures: dict[str, list[list[tuple[float, float]]]], side: str, base:
 
 def summary(figures: dict[str, list[list[tuple[float, float]]]]) -> None:
     print()
-    names = {"magic": "%%claude", "engine": "engine alone", "persistent": "bare long-lived",
+    names = {"magic": "%%claude", "engine": "engine alone", "sdk": "Agent SDK alone", "persistent": "bare long-lived",
              "one_shot": "bare per prompt"}
     for index, label in ((0, "time to first token"), (1, "turn time")):
         print(f"{label}, seconds:")
@@ -383,9 +437,13 @@ def summary(figures: dict[str, list[list[tuple[float, float]]]]) -> None:
                 values = [row[index] for rounds in figures[side] for row in (rounds[1:] if later else rounds[:1])]
                 cells.append(f"{names[side]} {spread(values)}")
             print(f"  {turns} " + " · ".join(cells))
-        for side in ("magic", "engine"):
+        for side in ("magic", "engine", "sdk"):
             print(f"  ratio turns 2+, {names[side]} / bare long-lived: "
-                  f"{spread(ratios(figures, side, 'persistent', index, True))}  (target <= {TARGET})")
+                  f"{spread(ratios(figures, side, 'persistent', index, True))}"
+                  + (f"  (target <= {TARGET})" if side != "sdk" else "  (the floor: the SDK's own cost)"))
+        for side in ("magic", "engine"):
+            print(f"  ratio turns 2+, {names[side]} / Agent SDK alone: "
+                  f"{spread(ratios(figures, side, 'sdk', index, True))}  (claude-magic's own cost)")
         for side in ("magic", "engine"):
             print(f"  ratio turn 1, {names[side]} / bare per prompt: "
                   f"{spread(ratios(figures, side, 'one_shot', index, False))}")

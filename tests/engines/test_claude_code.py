@@ -235,3 +235,40 @@ def test_api_turns_are_carried_into_a_new_claude_code_session(cc_server: Any, cc
         assert session.ask("Back to the API", settings=api).ok             # the history is valid for the API
     finally:
         session.close()
+
+
+def test_every_turn_opens_with_turn_started_once(cc_session: Any, script: Any, tmp_path: Any) -> None:
+    """The engine holds TurnStarted back until the prompt is written (the view's first paint overlaps Claude's
+    latency): it still comes first and once, before notices, on a starting, a warm and a failing turn."""
+    def opening(result: Any, events: list[Any]) -> list[str]:
+        kinds = [type(event).__name__ for event in events]
+        assert kinds.count("TurnStarted") == 1 and kinds[0] == "TurnStarted", kinds
+        assert kinds[-1] == "TurnFinished" and events[-1].result is result
+        return kinds
+
+    options = TurnOptions(conversation="opening")
+    no_cache = cc_session.settings.with_options(cache=False)       # a setting Claude Code has no equivalent for
+    clients = cc_session.engine(cc_session.settings).clients
+    started_with_cli: list[bool] = []
+
+    def record(events: list[Any]) -> Any:
+        def emit(event: Any) -> None:
+            if type(event).__name__ == "TurnStarted":
+                started_with_cli.append("opening" in clients)
+            events.append(event)
+        return emit
+
+    for _ in range(2):                                              # the CLI starting, then warm
+        events: list[Any] = []
+        result = cc_session.ask("Hello there", settings=no_cache, options=options, emit=record(events))
+        assert result.status == "complete", result.error
+        kinds = opening(result, events)
+        assert kinds[1] == "Notice" and "--no-cache" in events[1].text
+        assert kinds.index("TextDelta") > 1
+    assert started_with_cli == [False, True]      # shown while the CLI starts, not after
+    events = []
+    missing = cc_session.settings.with_options(claude_code_cli=str(tmp_path / "no-such-claude"))
+    failed = cc_session.ask("Hello there", settings=missing, options=TurnOptions(conversation="opening-missing"),
+                            emit=events.append)
+    assert failed.status == "error" and failed.error
+    opening(failed, events)

@@ -12,6 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ...conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
@@ -84,12 +85,12 @@ class ClaudeCodeEngine:
         checkpoint = len(conversation.messages)
         record.start = checkpoint
         started = time.perf_counter()
-        request.emit(TurnStarted(record.id, options.model, conversation.name, prompt_text))
-        for notice in options.notices:
-            request.emit(Notice(notice))
+        announced = _Announced(request.emit, [TurnStarted(record.id, options.model, conversation.name, prompt_text),
+                                              *(Notice(notice) for notice in options.notices)])
+        request = replace(request, emit=announced)
         turn = _Turn(self, request, result, record)
         try:
-            live = self._live_for(conversation, options, definitions, request)
+            live = self._live_for(conversation, options, definitions, request, announced.announce)
             sent: list[dict[str, Any]] = list(prompt)                # type: ignore[arg-type]
             if live.needs_history:                                    # a new session over earlier turns
                 sent, notice = carried_prompt(conversation, sent)
@@ -97,7 +98,7 @@ class ClaudeCodeEngine:
                     request.emit(Notice(notice, "info" if len(sent) > len(prompt) else "warning"))
                 live.needs_history = False
             conversation.add_user(list(prompt))   # type: ignore[arg-type]
-            turn.run(live, sent)
+            turn.run(live, sent, announced.announce)
         except _Fault as fault:
             result.status, result.error = fault.status, fault.line
         record.credential = result.credential = credential()
@@ -165,16 +166,19 @@ class ClaudeCodeEngine:
         return label
 
     def _live_for(self, conversation: Conversation, options: Any, definitions: list[dict[str, Any]],
-                  request: TurnRequest) -> LiveClient:
-        """The conversation's CLI session, started or restarted (resumed at its last turn) when needed."""
+                  request: TurnRequest, announce: Callable[[], None]) -> LiveClient:
+        """The conversation's CLI session, started or restarted (resumed at its last turn) when needed;
+        `announce` is called before anything that makes the user wait (a process start, a model switch)."""
         target = conversation.turns[-1] if conversation.turns else None
         wanted = target.id if target is not None else None
         live = self.clients.get(conversation.name)
         if live is not None and not live.dead and live.key == options.key and live.position == wanted:
             if live.model != options.model:
+                announce()
                 live.submit(live.client.set_model(options.model)).result(CONNECT_SECONDS)
                 live.model = options.model
             return live
+        announce()
         if live is not None:
             live.close()
             self.clients.pop(conversation.name, None)
@@ -216,6 +220,25 @@ class ClaudeCodeEngine:
         return live
 
 
+class _Announced:
+    """The turn's emit, holding back its opening events (`TurnStarted`, option notices) until `announce()`
+    or any other event: a warm turn writes its prompt to the CLI first, so the view's first paint (a widget,
+    a display) overlaps Claude's latency instead of adding to the time to the first token."""
+
+    def __init__(self, emit: Callable[[Any], None], opening: list[Any]) -> None:
+        self.emit, self.opening = emit, opening
+
+    def announce(self) -> None:
+        opening, self.opening = self.opening, []
+        for event in opening:
+            self.emit(event)
+
+    def __call__(self, event: Any) -> None:
+        if self.opening:
+            self.announce()
+        self.emit(event)
+
+
 class _Fault(Exception):
     def __init__(self, status: str, line: str) -> None:
         super().__init__(line)
@@ -243,14 +266,16 @@ class _Turn:
         self.cli_calls: dict[str, tuple[str, float]] = {}
         self.interrupted = False
         self.finished = False
+        self.announce: Callable[[], None] = lambda: None
 
     # -- driving -----------------------------------------------------------------------------------
-    def run(self, live: LiveClient, prompt: list[dict[str, Any]]) -> None:
+    def run(self, live: LiveClient, prompt: list[dict[str, Any]], announce: Callable[[], None]) -> None:
         self.live = live
         live.channel = self.channel
         message = {"type": "user", "message": {"role": "user", "content": prompt}, "parent_tool_use_id": None}
         future = live.submit(self._exchange(live, message))
         self.sent = True
+        self.announce = announce             # called once the prompt is written: the view paints meanwhile
         deadline: float | None = None
         cancellation = self.request.cancellation
         try:
@@ -264,6 +289,7 @@ class _Turn:
                     try:
                         kind, item, reply = self.channel.items.get(timeout=POLL_SECONDS)
                     except queue.Empty:
+                        self.announce()              # the write is slow: show the turn anyway
                         continue
                     self._handle(kind, item, reply)
                 except KeyboardInterrupt:
@@ -292,6 +318,7 @@ class _Turn:
 
         try:
             await live.client.query(one())
+            channel.put("sent", None)
             async for item in live.client.receive_response():
                 channel.put("message", item)
             channel.put("end", None)
@@ -322,7 +349,9 @@ class _Turn:
 
     # -- what arrives ------------------------------------------------------------------------------
     def _handle(self, kind: str, item: Any, reply: Any) -> None:
-        if kind == "message":
+        if kind == "sent":
+            self.announce()
+        elif kind == "message":
             self._message(item)
         elif kind == "tool":
             self._run_tool(item, reply)
