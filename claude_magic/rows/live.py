@@ -7,7 +7,8 @@ a thread-safe future. Each finished request is handed to `on_done` at once (the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+import collections
+from collections.abc import Callable
 from typing import Any
 
 from ..pricing import Price
@@ -18,8 +19,9 @@ from .jobs import Job
 from .limiter import AdaptiveLimit
 from .outcome import Outcome, failed, from_message
 
-__all__ = ["run_pool", "row_error", "rows_loop"]
+__all__ = ["run_pool", "row_error", "rows_loop", "REQUEUES"]
 
+REQUEUES = 3          # times a row still rate-limited after the SDK's retries goes back in the queue
 _loop = LoopThread("claude-magic-rows-loop")
 
 
@@ -45,14 +47,28 @@ def row_error(exc: BaseException, base_url: str) -> str:
     return redact(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
 
 
+def _pushed_back(error: BaseException) -> bool:
+    """Whether the API asked to slow down (429 rate limit, 529 overloaded)."""
+    import anthropic
+
+    return isinstance(error, anthropic.APIStatusError) and error.status_code in (429, 529)
+
+
 async def run_pool(client: Any, jobs: list[Job], limiter: AdaptiveLimit, spec: OutputSpec | None, model: str,
                    prices: dict[str, Price] | None, base_url: str,
                    on_done: Callable[[Job, Outcome], None], on_start: Callable[[Job], None]) -> None:
-    """Send every job, at most `limiter.limit` at a time; cancelling this task cancels the requests in flight."""
-    pending: Iterator[Job] = iter(jobs)
+    """Send every job, at most `limiter.limit` at a time; cancelling this task cancels the requests in flight.
+
+    A row still rate-limited (429) or overloaded (529) after the SDK's retries goes to the back of the queue,
+    up to `REQUEUES` times: it then waits for a slot of the limit the 429s lowered, and for their
+    `retry-after`, instead of failing while the rest of the pool backs off.
+    """
+    pending: collections.deque[Job] = collections.deque(jobs)
+    requeued: collections.Counter[str] = collections.Counter()
 
     async def worker() -> None:
-        for job in pending:
+        while pending:
+            job = pending.popleft()
             await limiter.acquire()
             try:
                 on_start(job)
@@ -61,6 +77,10 @@ async def run_pool(client: Any, jobs: list[Job], limiter: AdaptiveLimit, spec: O
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # noqa: BLE001 - one row's failure is that row's error, never the run's
+                    if _pushed_back(error) and requeued[job.id] < REQUEUES:
+                        requeued[job.id] += 1
+                        pending.append(job)
+                        continue
                     outcome = failed(row_error(error, base_url))
                 else:
                     outcome = from_message(message, spec, model, prices)

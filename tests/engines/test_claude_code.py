@@ -272,3 +272,17 @@ def test_every_turn_opens_with_turn_started_once(cc_session: Any, script: Any, t
                             emit=events.append)
     assert failed.status == "error" and failed.error
     opening(failed, events)
+
+
+def test_a_launcher_held_open_by_a_forking_thread_is_started_again(cc_session: Any, script: Any) -> None:
+    """Another thread forking while the launcher is written leaves it open for writing in the child until
+    its exec: starting the CLI then fails with "Text file busy" for a moment. The engine starts it again."""
+    assert cc_session.ask("Warm up", options=TurnOptions(conversation="busy-warm-up")).ok   # the SDK imported
+    engine = cc_session.engine(cc_session.settings)
+    launcher = engine.launchers.cli_path(cc_session.settings.claude_code_cli)
+    assert launcher is not None and "claude-magic-cli-" in launcher
+    holder = open(launcher, "a")                     # what the forked child holds  # noqa: SIM115
+    threading.Timer(0.3, holder.close).start()       # the first starts fail, a later one (within 0.75 s) works
+    result = cc_session.ask("Hello through a busy launcher", options=TurnOptions(conversation="busy-launcher"))
+    assert holder.closed
+    assert result.status == "complete", result.error

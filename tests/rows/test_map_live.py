@@ -154,3 +154,19 @@ def test_cost_above_the_limit_asks_first(shell: Any, claude_server: LocalServer)
         claude_magic.map("Classify: {text}", tickets(100), progress=False)
     result = claude_magic.map("Classify: {text}", tickets(100), max_cost=1000, progress=False)
     assert result.totals["ok"] == 100
+
+
+def test_a_row_still_rate_limited_after_the_sdks_retries_waits_its_turn_again(shell: Any,
+                                                                               claude_server: LocalServer) -> None:
+    from claude_magic.rows.live import REQUEUES
+
+    frame = pd.DataFrame({"text": ["first", "second"]})
+    claude_server.queue(*[ApiError(429, retry_after=0.01)] * REQUEUES)      # no SDK retries: each 429 reaches the pool
+    result = claude_magic.map("Echo {text}", frame, mode="live", concurrency=1, max_retries=0, progress=False)
+    assert result.frame["status"].tolist() == ["ok", "ok"], result.frame["error"].tolist()
+    assert len(claude_server.message_requests) == 2 + REQUEUES
+    claude_server.clear()
+    claude_server.queue(*[ApiError(429, retry_after=0.01)] * (REQUEUES + 1))   # one more than the pool gives a row
+    result = claude_magic.map("Echo again {text}", frame.head(1), mode="live", max_retries=0, progress=False)
+    assert result.frame["status"].tolist() == ["error"]
+    assert result.frame["error"].iloc[0].startswith("429 rate_limit_error")   # the row keeps its error

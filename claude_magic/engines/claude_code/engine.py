@@ -29,7 +29,7 @@ from .auth import INSTALL_HINT, LoginStatus, sdk_installed
 from .bridge import consent_hooks, kernel_server, permission_callback
 from .carry import carried_prompt
 from .faults import exception_line, result_line
-from .launcher import Launchers
+from .launcher import Launchers, launch_raced
 from .options import session_options
 from .session_client import LiveClient, TurnChannel
 from .translate import StreamTranslator, display_name, usage_of
@@ -41,6 +41,7 @@ __all__ = ["ClaudeCodeEngine"]
 POLL_SECONDS = 0.1
 CONNECT_SECONDS = 60.0
 INTERRUPT_GRACE = 10.0
+LAUNCH_ATTEMPTS = 5            # starts tried when the launcher is "Text file busy" (launcher.launch_raced)
 _DIRTY = "(out of step)"     # the CLI session holds a turn the conversation dropped
 
 # The SDK logs what it could not read from the CLI (raw stdout) at ERROR; with no logging configured Python
@@ -78,6 +79,7 @@ class ClaudeCodeEngine:
         definitions = [d for d in (request.toolbox.definitions(request.tool_names, sources=False)   # MCP: the CLI's
                                    if request.toolbox else []) if not d["name"].startswith("mcp__")]
         options = session_options(settings, definitions, self._mcp_servers())
+        self.launchers.cli_path(options.fields.get("cli_path"))    # written before the next line forks a process
         credential = self._credential(settings)          # asked of the CLI while its session starts
         record = TurnRecord(prompt=prompt_text, cell_id=request.cell_id, model=options.model, engine=self.name)
         result = TurnResult(turn_id=record.id, model=options.model, conversation=conversation.name,
@@ -195,7 +197,7 @@ class ClaudeCodeEngine:
         return live
 
     def _connect(self, options: Any, definitions: list[dict[str, Any]], resume: dict[str, Any],
-                 request: TurnRequest) -> LiveClient:
+                 request: TurnRequest, attempts: int = LAUNCH_ATTEMPTS) -> LiveClient:
         sdk_imported()                       # a background import (warmup) finishes first: never two at once
         from claude_agent_sdk import ClaudeAgentOptions
 
@@ -211,6 +213,9 @@ class ClaudeCodeEngine:
         try:
             live.connect(CONNECT_SECONDS)
         except Exception as error:  # noqa: BLE001 - classified into one line
+            if attempts > 1 and launch_raced(error):      # 0.05, 0.1, 0.2, 0.4 s apart
+                time.sleep(0.05 * 2 ** (LAUNCH_ATTEMPTS - attempts))
+                return self._connect(options, definitions, resume, request, attempts - 1)
             if resume:
                 request.emit(Notice("Could not resume the earlier Claude Code session: starting a new one.",
                                     "warning"))

@@ -11,6 +11,7 @@ scheduler autogroup of its own on Linux, which made every turn's first token ~25
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import threading
 
-__all__ = ["Launchers"]
+__all__ = ["Launchers", "launch_raced"]
 
 _SCRIPT = """#!{python} -S
 import os, sys
@@ -68,3 +69,17 @@ class Launchers:
             folder, self._folder, self._paths = self._folder, None, {}
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def launch_raced(error: BaseException) -> bool:
+    """Whether starting the CLI failed with "Text file busy": a process forked elsewhere in the kernel (another
+    thread starting `claude auth status`, user code) between our writing a launcher and its exec still held the
+    file open for writing. The window is milliseconds; starting again works."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno == errno.ETXTBSY:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
