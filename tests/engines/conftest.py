@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
+import time
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,8 +63,21 @@ def cc_server() -> Iterator[LocalServer]:
 
 @pytest.fixture(scope="module")
 def cc_home() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="cc-home-") as home:
-        yield home
+    """A HOME for the CLI. A CLI whose kernel was killed exits when its stdin closes, writing its session files
+    (`~/.claude`) meanwhile: the folder is removed once it is done, within 10 s."""
+    home = tempfile.mkdtemp(prefix="cc-home-")
+    yield home
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            shutil.rmtree(home)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
