@@ -90,7 +90,7 @@ class ClaudeCodeEngine:
         announced = _Announced(request.emit, [TurnStarted(record.id, options.model, conversation.name, prompt_text),
                                               *(Notice(notice) for notice in options.notices)])
         request = replace(request, emit=announced)
-        turn = _Turn(self, request, result, record)
+        turn = _Turn(self, request, result, record, announced.announce)
         try:
             live = self._live_for(conversation, options, definitions, request, announced.announce)
             sent: list[dict[str, Any]] = list(prompt)                # type: ignore[arg-type]
@@ -100,7 +100,7 @@ class ClaudeCodeEngine:
                     request.emit(Notice(notice, "info" if len(sent) > len(prompt) else "warning"))
                 live.needs_history = False
             conversation.add_user(list(prompt))   # type: ignore[arg-type]
-            turn.run(live, sent, announced.announce)
+            turn.run(live, sent)
         except _Fault as fault:
             result.status, result.error = fault.status, fault.line
         record.credential = result.credential = credential()
@@ -254,8 +254,9 @@ class _Turn:
     """One turn on a live session: sends the prompt, folds what comes back, answers tool and consent requests."""
 
     def __init__(self, engine: ClaudeCodeEngine, request: TurnRequest, result: TurnResult,
-                 record: TurnRecord) -> None:
+                 record: TurnRecord, announce: Callable[[], None]) -> None:
         self.engine = engine
+        self.announce = announce             # called once the prompt is written: the view paints meanwhile
         self.request = request
         self.result = result
         self.record = record
@@ -271,16 +272,14 @@ class _Turn:
         self.cli_calls: dict[str, tuple[str, float]] = {}
         self.interrupted = False
         self.finished = False
-        self.announce: Callable[[], None] = lambda: None
 
     # -- driving -----------------------------------------------------------------------------------
-    def run(self, live: LiveClient, prompt: list[dict[str, Any]], announce: Callable[[], None]) -> None:
+    def run(self, live: LiveClient, prompt: list[dict[str, Any]]) -> None:
         self.live = live
         live.channel = self.channel
         message = {"type": "user", "message": {"role": "user", "content": prompt}, "parent_tool_use_id": None}
         future = live.submit(self._exchange(live, message))
         self.sent = True
-        self.announce = announce             # called once the prompt is written: the view paints meanwhile
         deadline: float | None = None
         cancellation = self.request.cancellation
         try:
