@@ -85,10 +85,26 @@ class KernelDriver:
         raise TimeoutError("kernel did not become idle")
 
 
+def start_kernel(**env: str) -> tuple[Any, Any]:
+    """Start a python3 kernel (environment: os.environ plus `env`); return its manager and a ready client.
+
+    jupyter_client picks free TCP ports, closes them and hands them to the kernel: with tests running in
+    parallel another process can take one first ("Address already in use", the kernel dies before replying
+    to kernel_info). A new start picks new ports.
+    """
+    for attempt in range(3):
+        try:
+            return start_new_kernel(kernel_name="python3", env={**os.environ, **env})
+        except RuntimeError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 @contextmanager
 def running_kernel(**env: str) -> Iterator[KernelDriver]:
     """A fresh python3 kernel for one test (its environment: os.environ, plus `env`)."""
-    manager, client = start_new_kernel(kernel_name="python3", env={**os.environ, **env})
+    manager, client = start_kernel(**env)
     try:
         yield KernelDriver(manager, client)
     finally:

@@ -11,13 +11,12 @@ from typing import Any
 
 import nbformat
 import pytest
-from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
 from claude_magic.testing import LocalServer, Reply, text, thinking, tool_use
 
-from ..kernel.kernel_driver import send_execute
+from ..kernel.kernel_driver import send_execute, start_kernel
 from .helpers import XSS_TEXT, assert_inert
 
 ANSWER = ("## Result\n\nThe answer is **forty-two**.\n\n" + "More words in a paragraph. " * 30 + "\n\n" + XSS_TEXT
@@ -29,7 +28,7 @@ class Kernel:
     """A real kernel; `run` returns every iopub message until the cell is idle (widget messages included)."""
 
     def __init__(self) -> None:
-        self.manager, self.client = start_new_kernel(kernel_name="python3")
+        self.manager, self.client = start_kernel()
 
     def run(self, code: str, *, allow_stdin: bool = True, timeout: float = 120) -> list[dict[str, Any]]:
         msg_id = send_execute(self.client, code, allow_stdin=allow_stdin)
