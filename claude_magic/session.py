@@ -11,7 +11,7 @@ from .cancellation import Cancellation
 from .client import ClientFactory
 from .context_window import ModelCatalog
 from .conversation import Conversation
-from .engines.base import Engine, Toolbox, TurnRequest
+from .engines.base import Engine, Toolbox, TurnRequest, offered_definitions
 from .errors import ClaudeMagicError, ConversationBusy, MissingCredentialError
 from .events import Event, Notice, TurnFinished
 from .pricing import Price
@@ -110,7 +110,7 @@ class Session:
             """This request's fingerprint over `messages` (no credential now: as the recorded engine would send it)."""
             engine = engine_name or (recorded_engine if settings.engine == "auto" else "") or settings.engine
             if engine not in offered:
-                offered[engine] = _offered_tools(self.toolbox, options.tools, engine)
+                offered[engine] = offered_definitions(self.toolbox, options.tools, engine)
             return request_fingerprint(messages, request.prompt, settings, engine, offered[engine])
 
         plan = self.replays.plan(conversation, options, settings, fingerprint)
@@ -177,15 +177,6 @@ def _make_engine(name: str, session: Session) -> Engine:
     from .engines.api import ApiEngine
 
     return ApiEngine(session.clients)
-
-
-def _offered_tools(toolbox: Toolbox | None, names: tuple[str, ...] | None, engine: str) -> list[dict[str, Any]]:
-    """The tool definitions the engine offers (Claude Code: the kernel's own; its MCP servers are the CLI's)."""
-    if toolbox is None:
-        return []
-    if engine == "claude-code":
-        return [item for item in toolbox.definitions(names, sources=False) if not item["name"].startswith("mcp__")]
-    return toolbox.definitions(names)
 
 
 def _stamping(emit: Callable[[Event], None], conversation: Conversation,

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..results import TurnResult
     from ..settings import Settings
 
-__all__ = ["TurnRequest", "Engine", "Toolbox", "ENGINE_NAMES"]
+__all__ = ["TurnRequest", "Engine", "Toolbox", "ENGINE_NAMES", "offered_definitions"]
 
 ENGINE_NAMES = ("auto", "api", "claude-code")
 
@@ -23,8 +23,9 @@ ENGINE_NAMES = ("auto", "api", "claude-code")
 class Toolbox(Protocol):
     """What an engine needs from the tool registry."""
 
-    def definitions(self, names: tuple[str, ...] | None) -> list[dict[str, Any]]:
-        """Tool parameters for the API, in a stable order (`names` None: all, (): none)."""
+    def definitions(self, names: tuple[str, ...] | None, *, sources: bool = True) -> list[dict[str, Any]]:
+        """Tool parameters for the API, in a stable order (`names` None: all, (): none; `sources=False`:
+        the registered tools only, no MCP server's)."""
 
     def run(self, calls: list[dict[str, Any]], emit: Callable[[Event], None],
             cancellation: Cancellation | None, context: Any = None,
@@ -66,3 +67,13 @@ class Engine(Protocol):
 
     def close(self) -> None:
         """Release processes and connections (kernel exit, `%claude reset`)."""
+
+
+def offered_definitions(toolbox: Toolbox | None, names: tuple[str, ...] | None, engine: str) -> list[dict[str, Any]]:
+    """The tool definitions `engine` offers Claude: every enabled tool for the API; for Claude Code the kernel's
+    own only (the CLI gets the MCP servers themselves)."""
+    if toolbox is None:
+        return []
+    if engine == "claude-code":
+        return [item for item in toolbox.definitions(names, sources=False) if not item["name"].startswith("mcp__")]
+    return toolbox.definitions(names)

@@ -357,7 +357,7 @@ def tool(function: F | None = None, /, *, name: str | None = None, description: 
     is "allow" (default: you wrote the function), "ask" (confirm each call) or "deny". Registers in the
     kernel's toolbox (or `toolbox`) and returns the function unchanged; re-running the cell replaces it.
     """
-    target = toolbox or default_toolbox()
+    target = toolbox if toolbox is not None else default_toolbox()
     register = target.tool(name=name, description=description, consent=consent, main_thread=main_thread)
     return register(function) if function is not None else register
 

@@ -153,6 +153,18 @@ def test_default_toolbox_holds_the_builtins_and_global_tool_registers_there() ->
         box.remove("registry_test_tool")
 
 
+
+def test_tool_with_an_empty_toolbox_registers_there_not_in_the_default_one() -> None:
+    box = Toolbox()            # empty, so falsy: `toolbox or default_toolbox()` would pick the kernel's
+
+    @tool(toolbox=box)
+    def only_here() -> str:
+        """Registered in `box`."""
+        return "ok"
+
+    assert box.names() == ["only_here"]
+    assert "only_here" not in default_toolbox().names()
+
 def test_describe_tools_lists_policies_and_schemas(toolbox: Toolbox) -> None:
     assert "No tools are registered" in describe_tools(toolbox)
 

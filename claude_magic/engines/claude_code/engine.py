@@ -24,7 +24,7 @@ from ...tools.asyncloop import LoopThread
 from ...tools.consent import DECLINED, POLICY_DENIED, ConsentUnavailable, ask_in_console, configured_policy
 from ...tools.context import ToolCall
 from ...tools.output import content_text
-from ..base import TurnRequest
+from ..base import TurnRequest, offered_definitions
 from .auth import INSTALL_HINT, LoginStatus, sdk_installed
 from .bridge import consent_hooks, kernel_server, permission_callback
 from .carry import carried_prompt
@@ -76,8 +76,7 @@ class ClaudeCodeEngine:
         register_secrets(settings.claude_code_env.values())
         conversation = request.conversation
         prompt, prompt_text = redact_content(request.prompt), redact(request.prompt_text)
-        definitions = [d for d in (request.toolbox.definitions(request.tool_names, sources=False)   # MCP: the CLI's
-                                   if request.toolbox else []) if not d["name"].startswith("mcp__")]
+        definitions = offered_definitions(request.toolbox, request.tool_names, self.name)
         options = session_options(settings, definitions, self._mcp_servers())
         self.launchers.cli_path(options.fields.get("cli_path"))    # written before the next line forks a process
         credential = self._credential(settings)          # asked of the CLI while its session starts
