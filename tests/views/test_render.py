@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html as html_text
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -103,9 +106,20 @@ def test_code_block_highlights_or_escapes() -> None:
     assert highlight("x", "no-such-language") is None
 
 
+def test_highlighted_code_is_inert_though_highlighted_after_sanitizing() -> None:
+    fenced = "```python\nx = '</code></pre><script>alert(1)</script><img src=x onerror=alert(2)>'\n```\n"
+    raw = '<pre><code class="language-python">&lt;script&gt;alert(3)&lt;/script&gt;</code></pre>\n'
+    html = render_markdown(fenced + "\n" + raw)
+    assert_inert(html)
+    assert html.count('<pre style="background:') == 2           # both were highlighted
+    shown = html_text.unescape(re.sub(r"<[^>]+>", "", html))          # what the page shows: the code, as text
+    assert "<script>alert(1)</script><img src=x onerror=alert(2)>" in shown and "<script>alert(3)</script>" in shown
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(list("<>\"'`$*_&;:=/()[]! \n#-|abc") + [
     "script", "onerror", "javascript", "img", "src", "href", "svg", "onload", "style", "iframe", "```", "$$",
+    "```python\n", '<pre><code class="language-python">', "</code></pre>", "&lt;", "&amp;",
 ]), max_size=80))
 def test_any_text_renders_inert(pieces: list[str]) -> None:
     assert_inert(render_markdown("".join(pieces)))
