@@ -155,3 +155,32 @@ def test_arbitrary_dollar_soup_is_safe(text: str) -> None:
         assert math.startswith(("$$", "\\(", "\\[")) or (math[1:2].strip() and math[-2:-1].strip())
     assert markdown_dollars(markdown_dollars(text)) == markdown_dollars(text)
     assert visible(text_html(text)) == text
+
+
+_PIECES = st.lists(st.sampled_from([
+    "$", "$$", "\\$", "\\\\", "\\(", "\\)", "\\[", "\\]", "\\begin{eq}", "\\end{eq}", "`", "```", "~~~", "``",
+    " ", "  ", "   ", "    ", "\n", "\n\n", "x", "5", "a_1", "<", "</", "<b>", "<style>", "<https://a.b>", "*",
+]), max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PIECES)
+def test_the_scan_finds_what_the_regex_finds(pieces: list[str]) -> None:
+    from claude_magic.views.mathguard import scanner
+
+    text = "".join(pieces)
+    for scan in (scanner(), scanner(r"|(?P<raw><(?=/?[a-zA-Z]))", lead="<")):
+        def mark(match: re.Match[str]) -> str:
+            return f"[{match.lastgroup}:{match.group(0)}]"
+
+        assert scan.sub(mark, text) == scan.pattern.sub(mark, text)
+        assert [m.span() for m in scan.finditer(text)] == [m.span() for m in scan.pattern.finditer(text)]
+
+
+def test_the_scan_finds_indented_fences_at_their_line_start() -> None:
+    from claude_magic.views.mathguard import scanner
+
+    scan = scanner()
+    text = "a $x$ b\n   ```\n$5 and $6\n   ```\n  `$7` and $8\n"
+    assert [m.group(0) for m in scan.finditer(text)] == [m.group(0) for m in scan.pattern.finditer(text)]
+    assert any(m.group(0).startswith("   ```") for m in scan.finditer(text))
