@@ -142,12 +142,15 @@ def _convert(text: str) -> str:
 
 @lru_cache(maxsize=64)
 def _lexer(language: str) -> Any:
-    """A Pygments lexer by name, or None (looking one up scans plugins: do it once per language)."""
+    """A Pygments lexer by name (with its states combined, `lexing.py`), or None (looking one up scans plugins:
+    do it once per language)."""
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
+    from .lexing import accelerate
+
     try:
-        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+        return accelerate(get_lexer_by_name(language, stripnl=False, ensurenl=False))
     except ClassNotFound:
         return None
 
