@@ -11,6 +11,10 @@ P1' the view's own cost: %%claude against the SDK's plain event stream (the floo
     each round's own ratio (paired: the four sides of a round run back to back, in an order that flips
     every round), which a shared machine's drifting speed disturbs least. `--overhead` measures it in this
     process instead: the CPU of the core and of the view on the same pre-built SDK events, nothing else.
+    `--instructions` counts it where a noisy machine cannot blur it: the kernel runs under valgrind's
+    callgrind, and each side's cell is counted in instructions (all the kernel's threads), the same turn
+    as P1 (the pacer's interval is stretched by `--dilation`, the slowdown callgrind causes, so the view
+    paints about as often per character as at full speed; the paints are counted and printed).
 P2  CPU time of the live view (Markdown, highlighting, sanitizing, widgets, static output) replaying a
     100k and a 200k answer in this process with a paint every 4,000 characters; ratio 200k/100k
     (target <= 2.2, i.e. linear).
@@ -105,8 +109,12 @@ class Server:
 class Kernel:
     """A real IPython kernel driven over ZMQ; `run` returns the cell's iopub messages with arrival times."""
 
-    def __init__(self, env: dict[str, str]) -> None:
-        self.manager, self.client = start_new_kernel(kernel_name="python3", env=env)
+    def __init__(self, env: dict[str, str], kernel_name: str = "python3", startup_timeout: float = 60.0) -> None:
+        self.manager, self.client = start_new_kernel(kernel_name=kernel_name, env=env, startup_timeout=startup_timeout)
+
+    @property
+    def pid(self) -> int:
+        return int(self.manager.provisioner.pid)
 
     def run(self, code: str, timeout: float = 600.0) -> tuple[float, list[tuple[float, dict[str, Any]]]]:
         """Execute; the time is until the execute_reply. Iopub is read afterwards (ZMQ buffers it), so
@@ -178,10 +186,11 @@ def magic_cell(prompt: str) -> str:
 
 
 def core_cell(prompt: str) -> str:
-    """The same turn through the session with no view at all: what the core costs by itself."""
+    """The same turn through the session with no view at all: what the core costs by itself (the result is
+    assigned: shown as the cell's value, its rich repr would render the whole answer as HTML and Markdown)."""
     return ("from claude_magic import get_session as _get_session\n"
             "from claude_magic.settings import TurnOptions as _TurnOptions\n"
-            f"_get_session().ask({prompt!r}, options=_TurnOptions(new=True))")
+            f"_result = _get_session().ask({prompt!r}, options=_TurnOptions(new=True))")
 
 
 def widget_bytes(messages: list[tuple[float, dict[str, Any]]]) -> tuple[int, int, list[float]]:
@@ -304,6 +313,76 @@ def overhead(size: int, chunk: int, repeat: int) -> None:
           f"core {core * 1e3:.1f} ms, core + stream view {both * 1e3:.1f} ms (the view {(both - core) * 1e3:.1f} ms)")
 
 
+def callgrind_kernel(folder: str) -> str:
+    """A kernelspec (in `folder`, put on JUPYTER_PATH) whose kernel runs under callgrind, instrumentation off."""
+    spec = os.path.join(folder, "kernels", "callgrind")
+    os.makedirs(spec)
+    argv = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={folder}/cg.%p",
+            sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    with open(os.path.join(spec, "kernel.json"), "w") as handle:
+        json.dump({"argv": argv, "display_name": "callgrind", "language": "python"}, handle)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [folder, os.environ.get("JUPYTER_PATH")]))
+    return "callgrind"
+
+
+def counted(kernel: Kernel, folder: str, code: str) -> tuple[int, list[tuple[float, dict[str, Any]]]]:
+    """(instructions the kernel ran for `code`, its iopub messages): instrumentation on, the cell, off, a dump."""
+    def control(*arguments: str) -> None:
+        subprocess.run(["callgrind_control", *arguments, str(kernel.pid)], check=True, capture_output=True)
+
+    before = set(os.listdir(folder))
+    control("--instr=on")
+    _elapsed, messages = kernel.run(code)
+    control("--instr=off")
+    control("--dump")
+    dumps = sorted(set(os.listdir(folder)) - before)
+    total = 0
+    for name in dumps:
+        with open(os.path.join(folder, name)) as handle:
+            total += sum(int(line.split()[1]) for line in handle if line.startswith("totals:"))
+    return total, messages
+
+
+def instructions(args: argparse.Namespace) -> None:
+    """P1' in instructions: %%claude, the core without a view and the SDK's plain event stream, in a kernel under
+    callgrind; the median of `--repeat` rounds (the order flips every round)."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="bench-callgrind-")
+    server = Server()
+    env = dict(os.environ, ANTHROPIC_BASE_URL=server.base_url, ANTHROPIC_API_KEY="local-test-key",
+               ANTHROPIC_MODEL=MODEL)
+    kernel = Kernel(env, kernel_name=callgrind_kernel(folder), startup_timeout=600)
+    try:
+        kernel.run("%load_ext claude_magic")
+        kernel.run("import claude_magic.views.stream_view as _sv\n"            # paints per character as at full speed
+                   f"_sv.StreamView.__init__.__kwdefaults__.update(interval={0.25 * args.dilation}, "
+                   f"max_wait=_sv.MAX_WAIT * {args.dilation})")
+        cells = {"plain": plain_cell, "core": core_cell, "magic": magic_cell}
+        for cell in cells.values():
+            kernel.run(cell(prompt(5000, args.chunk)))                    # warm up: imports, first render
+        counts: dict[str, list[int]] = {name: [] for name in cells}
+        paints = []
+        for run in range(args.repeat):
+            big = prompt(args.size, args.chunk, seed=run + 1)
+            for name in (cells if run % 2 == 0 else reversed(cells)):
+                total, messages = counted(kernel, folder, cells[name](big))
+                counts[name].append(total)
+                if name == "magic":
+                    paints.append(sum(1 for _at, m in messages if m["msg_type"] == "comm_msg"))
+        plain, core, magic = (statistics.median(counts[name]) for name in ("plain", "core", "magic"))
+        print(f"P1' in instructions (kernel under callgrind, {args.size:,} characters in deltas of {args.chunk}, "
+              f"median of {args.repeat}; widget updates per %%claude turn: {paints}):")
+        print(f"  SDK plain stream {plain / 1e6:,.0f}M · core, no view {core / 1e6:,.0f}M · "
+              f"%%claude {magic / 1e6:,.0f}M   (each round: " + "; ".join(
+                  f"{name} " + ", ".join(f"{count / 1e6:,.0f}M" for count in counts[name]) for name in cells) + ")")
+        print(f"  P1' (the view's own cost): %%claude / plain stream {magic / plain:.3f} (target <= 1.20); "
+              f"core alone {core / plain:.3f}, the view adds {(magic - core) / plain:.3f}")
+    finally:
+        kernel.close()
+        server.close()
+
+
 def prompt(size: int, chunk: int, delay: float = 0.0, seed: int = 0) -> str:
     return f"size={size} chunk={chunk} delay={delay} seed={seed}"
 
@@ -337,6 +416,10 @@ def main() -> int:
                         help="measure the stock-ipywidgets live view (%%config ClaudeMagic.stream_widget = False)")
     parser.add_argument("--overhead", action="store_true",
                         help="only P1' in this process: the CPU of the core and the view on pre-built SDK events")
+    parser.add_argument("--instructions", action="store_true",
+                        help="only P1', counted in instructions in a kernel under callgrind (needs valgrind)")
+    parser.add_argument("--dilation", type=float, default=50.0,
+                        help="--instructions: how much slower callgrind runs the kernel (stretches the pacer)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -344,6 +427,9 @@ def main() -> int:
         return 0
     if args.overhead:
         overhead(args.size, args.chunk, args.repeat)
+        return 0
+    if args.instructions:
+        instructions(args)
         return 0
 
     server = Server()
