@@ -69,3 +69,24 @@ def scratch_namespace(shell: Any) -> Iterator[dict[str, Any]]:
     finally:
         for name in set(shell.user_ns) - before:
             del shell.user_ns[name]
+
+
+KERNEL_START_RACE = "Kernel died before replying to kernel_info"
+
+
+def run_notebook(notebook: Any, *, env: dict[str, str] | None = None, **options: Any) -> None:
+    """Execute `notebook` in place in a python3 kernel (nbclient), `options` for `NotebookClient`.
+
+    jupyter_client picks free TCP ports, closes them and hands them to the kernel: with tests running in
+    parallel another process can take one first, and the kernel dies before it replies to kernel_info, before
+    any cell ran. That start, and only that one, is tried again with new ports.
+    """
+    from nbclient import NotebookClient
+
+    for attempt in range(3):
+        try:
+            NotebookClient(notebook, kernel_name="python3", **options).execute(**({"env": env} if env else {}))
+            return
+        except RuntimeError as error:
+            if KERNEL_START_RACE not in str(error) or attempt == 2:
+                raise

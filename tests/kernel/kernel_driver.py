@@ -11,6 +11,8 @@ from typing import Any
 
 from jupyter_client.manager import start_new_kernel
 
+from ..helpers import KERNEL_START_RACE
+
 
 def send_execute(client: Any, code: str, *, allow_stdin: bool = False, cell_id: str | None = None) -> str:
     """Send one execute request (as notebook cell `cell_id`, like JupyterLab sends it); return its msg_id.
@@ -95,8 +97,8 @@ def start_kernel(**env: str) -> tuple[Any, Any]:
     for attempt in range(3):
         try:
             return start_new_kernel(kernel_name="python3", env={**os.environ, **env})
-        except RuntimeError:
-            if attempt == 2:
+        except RuntimeError as error:
+            if KERNEL_START_RACE not in str(error) or attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
@@ -127,6 +129,7 @@ INTERRUPTIBLE_TOOLS = """
 import asyncio, json, pathlib, time
 import claude_magic
 from claude_magic.tools import tool
+from ..helpers import KERNEL_START_RACE
 
 MARKS = pathlib.Path({marks!r})
 

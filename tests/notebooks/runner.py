@@ -10,9 +10,10 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from claude_magic.testing import LocalServer, Reply
+
+from ..helpers import run_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -21,8 +22,7 @@ def execute_notebook(path: Path, workdir: Path, timeout: int = 180) -> Any:
     """Run the notebook top to bottom in a python3 kernel started in `workdir`; save it there and read it back
     (so the tests see what a user would find in the saved file)."""
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(workdir)}}).execute()
+    run_notebook(notebook, timeout=timeout, resources={"metadata": {"path": str(workdir)}})
     saved = workdir / path.name
     nbformat.write(notebook, saved)
     return nbformat.read(saved, as_version=4)

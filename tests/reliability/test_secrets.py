@@ -25,7 +25,7 @@ from claude_magic.testing import ApiError, LocalServer, Malformed, MidStreamErro
 from claude_magic.tools import ToolContext, default_toolbox
 
 from ..conftest import CANARY_KEY
-from ..helpers import LIMIT, exception_texts
+from ..helpers import LIMIT, exception_texts, run_notebook
 from .conftest import SDK_LOGGERS, open_widgets, panel_settings, run_cell, widget_state
 
 ECHO = f"invalid x-api-key: {CANARY_KEY}"
@@ -114,7 +114,6 @@ def test_chat_panel_widget_states_never_hold_the_key(panel: Any, claude_server: 
 def test_saved_notebook_holds_no_key(claude_server: LocalServer, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A notebook run in a real kernel (key in its environment), errors included, then saved to disk."""
-    from nbclient import NotebookClient
 
     monkeypatch.setenv("ANTHROPIC_BASE_URL", claude_server.base_url)
     claude_server.queue(Reply(text("The first answer.")), ApiError(401, message=ECHO),
@@ -124,7 +123,7 @@ def test_saved_notebook_holds_no_key(claude_server: LocalServer, tmp_path: Path,
              "panel = claude_magic.chat()\npanel.send('from the panel')\npanel.wait(30)\npanel",
              "import os\nprint(len(os.environ['ANTHROPIC_API_KEY']))"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
-    NotebookClient(notebook, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    run_notebook(notebook, timeout=60, allow_errors=True)
     path = tmp_path / "saved.ipynb"
     nbformat.write(notebook, path)
     saved = path.read_text(encoding="utf-8")

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbclient import NotebookClient
 
 from claude_magic.testing import LocalServer
+
+from ..helpers import run_notebook as execute_in_kernel
 
 NOTEBOOK = "analysis.ipynb"
 SETUP = "%load_ext claude_magic"
@@ -39,8 +40,8 @@ def run_notebook(notebook: Any, workdir: Path, server: LocalServer, *, name: str
     else:
         notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
     kernel_env = {**os.environ, "JPY_SESSION_NAME": str(path), "ANTHROPIC_BASE_URL": server.base_url, **env}
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                   resources={"metadata": {"path": str(workdir)}}).execute(env=kernel_env)
+    execute_in_kernel(notebook, env=kernel_env, timeout=timeout, allow_errors=allow_errors,
+                      resources={"metadata": {"path": str(workdir)}})
     if not save:
         return notebook
     nbformat.write(notebook, path)

@@ -11,11 +11,11 @@ from typing import Any
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
 from claude_magic.testing import LocalServer, Reply, text, thinking, tool_use
 
+from ..helpers import run_notebook
 from ..kernel.kernel_driver import send_execute, start_kernel
 from .helpers import XSS_TEXT, assert_inert
 
@@ -142,8 +142,7 @@ def test_nbclient_saves_the_static_output_and_nbconvert_shows_it(claude_server: 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell("%load_ext claude_magic"),
                       nbformat.v4.new_code_cell("%%claude --think\nWhat is the answer?")]
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    run_notebook(notebook, timeout=120, resources={"metadata": {"path": str(tmp_path)}})
     path = tmp_path / "saved.ipynb"
     nbformat.write(notebook, path)
     saved = nbformat.read(path, as_version=4)
