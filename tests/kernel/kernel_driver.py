@@ -129,7 +129,6 @@ INTERRUPTIBLE_TOOLS = """
 import asyncio, json, pathlib, time
 import claude_magic
 from claude_magic.tools import tool
-from ..helpers import KERNEL_START_RACE
 
 MARKS = pathlib.Path({marks!r})
 
