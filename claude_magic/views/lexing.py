@@ -48,9 +48,10 @@ def _alternative(compiled: re.Pattern[str], flags: int) -> str | None:
 
 def _combine(rules: list[tuple[Any, Any, Any]]) -> _Table | None:
     """One compiled alternation for a state's rules, and which rule each wrapping group is; None if not exact."""
-    if not rules:
+    first = getattr(rules[0][0], "__self__", None) if rules else None
+    if not isinstance(first, re.Pattern):
         return None
-    flags = rules[0][0].__self__.flags
+    flags = first.flags
     parts: list[str] = []
     index: dict[int, tuple[Any, Any, Any]] = {}
     group = 1
