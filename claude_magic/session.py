@@ -116,10 +116,14 @@ class Session:
         plan = self.replays.plan(conversation, options, settings, fingerprint)
         try:
             candidate = plan.candidate
-            request_hash = fingerprint(conversation.messages, candidate.record.engine if candidate else "")
+            if candidate is not None:        # the replay decision needs it now
+                request_hash = _Fingerprint.ready(fingerprint(conversation.messages, candidate.record.engine))
+            else:                            # else taken while Claude answers: it is not on the way to the prompt
+                history = _snapshot(conversation.messages)
+                request_hash = _Fingerprint(lambda: fingerprint(history))
             request = replace(request, emit=_stamping(request.emit, conversation, request_hash))
             if (candidate is not None and settings.replay and not options.fresh
-                    and candidate.replayable(request_hash)):
+                    and candidate.replayable(request_hash())):
                 result = ReplayEngine(candidate, lambda: self.engine(settings), later=plan.later).run_turn(request)
             else:
                 if missing is not None:
@@ -134,7 +138,7 @@ class Session:
         if plan.saved is not None and not result.replayed and not result.content and result.status != "complete":
             plan.undo(conversation)          # the re-asked turn failed: keep the old one
         else:
-            _stamp(conversation, result, request_hash)
+            _stamp(conversation, result, request_hash())
         self.replays.finish(conversation, plan, result.replayed)
         return result
 
@@ -179,12 +183,41 @@ def _make_engine(name: str, session: Session) -> Engine:
     return ApiEngine(session.clients)
 
 
+class _Fingerprint:
+    """A request fingerprint taken once, when first needed (the turn's first event at the latest)."""
+
+    def __init__(self, compute: Callable[[], str]) -> None:
+        self._compute: Callable[[], str] | None = compute
+        self._value = ""
+
+    @classmethod
+    def ready(cls, value: str) -> _Fingerprint:
+        fingerprint = cls(lambda: value)
+        fingerprint()
+        return fingerprint
+
+    def __call__(self) -> str:
+        if self._compute is not None:
+            self._value, self._compute = self._compute(), None
+        return self._value
+
+
+def _snapshot(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation as it stands: a turn only appends messages or replaces the last one's content."""
+    history = list(messages)
+    if history:
+        history[-1] = dict(history[-1])
+    return history
+
+
 def _stamping(emit: Callable[[Event], None], conversation: Conversation,
-              request_hash: str) -> Callable[[Event], None]:
-    """`emit`, stamping the result's provenance before views see `TurnFinished` (they save it in the notebook)."""
+              request_hash: _Fingerprint) -> Callable[[Event], None]:
+    """`emit`, stamping the result's provenance before views see `TurnFinished` (they save it in the notebook).
+    The fingerprint is taken at the first event: for Claude Code that comes after the prompt is written."""
     def stamped(event: Event) -> None:
+        request_hash()
         if isinstance(event, TurnFinished):
-            _stamp(conversation, event.result, request_hash)
+            _stamp(conversation, event.result, request_hash())
         emit(event)
     return stamped
 

@@ -190,8 +190,11 @@ def config_files(folders: Iterable[Path | None]) -> list[Path]:
     for folder in folders:
         if folder is None:
             continue
-        path = (folder / CONFIG_FILE).resolve()
-        if path.is_file() and path not in found:
+        candidate = folder / CONFIG_FILE
+        if not candidate.is_file():      # the usual case, on every turn: one stat, no resolving
+            continue
+        path = candidate.resolve()
+        if path not in found:
             found.append(path)
     return found
 

@@ -30,3 +30,27 @@ def test_the_panels_saved_transcript_carries_each_answers_provenance(claude_serv
     assert answer["turn_id"] == asked.turn_id and answer["engine"] == "api" and answer["model"] == asked.model
     assert answer["usage"] == asked.usage.to_dict() and answer["cost"] == asked.cost     # the recorded figures
     assert answer["stop_reason"] == "end_turn" and answer["timestamp"]
+
+
+def test_a_new_turns_hash_is_over_the_conversation_as_it_was_before_the_turn(claude_server: LocalServer) -> None:
+    """The fingerprint is taken while Claude answers, not before the prompt goes out: it must still be the
+    request's, even when the prompt merges into a trailing user message (an interrupted turn's tool results)."""
+    from copy import deepcopy
+
+    from claude_magic.engines.base import offered_definitions
+    from claude_magic.replay.fingerprint import request_fingerprint
+    from claude_magic.tools import default_toolbox
+
+    settings = local_settings(claude_server)
+    session = Session(settings, toolbox=default_toolbox())
+    session.ask("first question")
+    conversation = session.conversation()
+    conversation.add_user([{"type": "text", "text": "a user message the next prompt merges into"}])
+    before = deepcopy(conversation.messages)
+    seen: list[str] = []
+    result = session.ask("second question", emit=lambda event: seen.append(type(event).__name__))
+    assert result.status == "complete" and seen[0] == "TurnStarted"
+    assert conversation.messages[len(before) - 1] != before[-1]          # the prompt did merge into it
+    tools = offered_definitions(session.toolbox, None, "api")
+    expected = request_fingerprint(before, [{"type": "text", "text": "second question"}], settings, "api", tools)
+    assert result.request_hash == expected == conversation.turns[-1].request_hash

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 
 __all__ = ["LoginStatus", "login_status", "bundled_cli", "sdk_installed", "INSTALL_HINT"]
@@ -33,22 +34,29 @@ class LoginStatus:
 
 def sdk_installed() -> bool:
     """Whether `claude-agent-sdk` can be imported (without importing it)."""
+    return bool(_sdk_folders())
+
+
+def _sdk_folders() -> list[str]:
+    """Where the claude_agent_sdk package is: from the imported module once it is (every warm turn asks, and a
+    `find_spec` walks sys.path), else found without importing it."""
+    module = sys.modules.get("claude_agent_sdk")
+    if module is not None and getattr(module, "__path__", None):
+        return list(module.__path__)
     import importlib.util
 
-    return importlib.util.find_spec("claude_agent_sdk") is not None
+    spec = importlib.util.find_spec("claude_agent_sdk")
+    return list(spec.submodule_search_locations or []) if spec is not None else []
 
 
 def bundled_cli() -> str | None:
     """The CLI bundled with claude-agent-sdk, or `claude` on PATH."""
-    import importlib.util
     import shutil
 
-    spec = importlib.util.find_spec("claude_agent_sdk")
-    if spec is not None and spec.submodule_search_locations:
-        for folder in spec.submodule_search_locations:
-            candidate = os.path.join(folder, "_bundled", "claude")
-            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-                return candidate
+    for folder in _sdk_folders():
+        candidate = os.path.join(folder, "_bundled", "claude")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
     return shutil.which("claude")
 
 
