@@ -101,17 +101,21 @@ class Session:
              missing: ClaudeMagicError | None) -> TurnResult:
         """Replace the re-run cell's turn: replay its recording when the request is unchanged, else ask."""
         from .engines.replay import ReplayEngine
-        from .replay.fingerprint import request_fingerprint
+        from .replay.fingerprint import request_fingerprinter
 
         conversation, settings = request.conversation, request.settings
         offered: dict[str, list[dict[str, Any]]] = {}
 
-        def fingerprint(messages: list[dict[str, Any]], recorded_engine: str = "") -> str:
-            """This request's fingerprint over `messages` (no credential now: as the recorded engine would send it)."""
+        def fingerprinter(recorded_engine: str = "") -> Callable[[list[dict[str, Any]]], str]:
+            """This request's fingerprint over the messages it is given (no credential now: as the recorded engine
+            would send it); a setting the API would refuse raises here."""
             engine = engine_name or (recorded_engine if settings.engine == "auto" else "") or settings.engine
             if engine not in offered:
                 offered[engine] = offered_definitions(self.toolbox, options.tools, engine)
-            return request_fingerprint(messages, request.prompt, settings, engine, offered[engine])
+            return request_fingerprinter(request.prompt, settings, engine, offered[engine])
+
+        def fingerprint(messages: list[dict[str, Any]], recorded_engine: str = "") -> str:
+            return fingerprinter(recorded_engine)(messages)
 
         plan = self.replays.plan(conversation, options, settings, fingerprint)
         try:
@@ -119,8 +123,8 @@ class Session:
             if candidate is not None:        # the replay decision needs it now
                 request_hash = _Fingerprint.ready(fingerprint(conversation.messages, candidate.record.engine))
             else:                            # else taken while Claude answers: it is not on the way to the prompt
-                history = _snapshot(conversation.messages)
-                request_hash = _Fingerprint(lambda: fingerprint(history))
+                history, over = _snapshot(conversation.messages), fingerprinter()
+                request_hash = _Fingerprint(lambda: over(history))
             request = replace(request, emit=_stamping(request.emit, conversation, request_hash))
             if (candidate is not None and settings.replay and not options.fresh
                     and candidate.replayable(request_hash())):

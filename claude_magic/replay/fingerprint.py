@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..models import resolve_model
@@ -19,7 +20,7 @@ from ..request import thinking_param
 from ..secrets import redact_content
 from ..settings import Settings
 
-__all__ = ["request_fingerprint", "request_document", "FINGERPRINT_VERSION"]
+__all__ = ["request_fingerprint", "request_fingerprinter", "request_document", "FINGERPRINT_VERSION"]
 
 FINGERPRINT_VERSION = 1
 
@@ -47,6 +48,18 @@ def request_document(messages: list[dict[str, Any]], prompt: list[dict[str, Any]
 def request_fingerprint(messages: list[dict[str, Any]], prompt: list[dict[str, Any]], settings: Settings,
                         engine: str, tools: list[dict[str, Any]]) -> str:
     """sha256 (hex) of the canonical JSON of `request_document`: equal exactly when the request would be."""
-    document = request_document(messages, prompt, settings, engine, tools)
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return request_fingerprinter(prompt, settings, engine, tools)(messages)
+
+
+def request_fingerprinter(prompt: list[dict[str, Any]], settings: Settings, engine: str,
+                          tools: list[dict[str, Any]]) -> Callable[[list[dict[str, Any]]], str]:
+    """`request_fingerprint` in two steps: everything but the history now (a setting the API would refuse
+    raises here), the history when the returned function is called (it may be long: a turn calls it later)."""
+    document = request_document([], prompt, settings, engine, tools)
+
+    def over(messages: list[dict[str, Any]]) -> str:
+        canonical = json.dumps({**document, "messages": messages}, sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False, default=repr)
+        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+    return over
