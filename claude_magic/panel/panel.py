@@ -202,6 +202,9 @@ class ChatPanel:
             raise ClaudeMagicError("The message is empty: write what you want to ask.")
         if self._closed:
             raise ClaudeMagicError("This chat panel is closed: run claude_magic.chat() for a new one.")
+        from ..early_imports import import_before_threads
+
+        import_before_threads()              # the turn runs on the panel's worker thread
         cancellation = Cancellation()
         with self._lock:
             self.busy = True

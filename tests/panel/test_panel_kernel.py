@@ -128,7 +128,9 @@ def test_run_python_from_the_panel_runs_on_the_main_thread(kernel: Iopub, claude
     claude_server.queue(Reply(tool_use("run_python", {"code": code})), Reply(text("Done.")))
     kernel.run('panel.send("Where do tools run?")')
     kernel.wait_idle_panel()
-    assert kernel.value("where") == "'MainThread'"                  # defined in the user's namespace
+    outcome = kernel.value("(panel.last_result and (panel.last_result.status, panel.last_result.error), panel.error)")
+    where = kernel.value("str(globals().get('where'))")           # defined in the user's namespace
+    assert where == "'MainThread'", f"the panel's turn: {outcome}; requests: {len(claude_server.requests)}"
     result = claude_server.message_requests[-1]["messages"][-1]["content"][0]
     assert "MainThread" in json.dumps(result["content"]) and not result.get("is_error")
     assert kernel.value("panel.last_result.status") == "'complete'"
