@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shlex
 from typing import Any
 
@@ -375,27 +374,16 @@ def _prices(table: dict[str, Any]) -> dict[str, Any]:
     return rows
 
 
-_PARSED: dict[tuple[str, str], dict[str, Any]] = {}     # (magic, line) → its arguments: most cells repeat a line
-
-
 def _parse(method: Any, line: str) -> Any:
     """argparse via magic_arguments; IPython keeps quotes around values, so they are removed here."""
-    key = (method.__name__, line)
-    parsed = _PARSED.get(key)
-    if parsed is None:
-        try:
-            arguments = parse_argstring(method, line)
-        except UsageError as error:
-            raise UsageError(f"%%claude: {error}") from None
-        parsed = {}
-        for name, value in vars(arguments).items():
-            if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            parsed[name] = value
-        if len(_PARSED) < 512:
-            _PARSED[key] = parsed
-    return argparse.Namespace(**{name: list(value) if isinstance(value, list) else value
-                                 for name, value in parsed.items()})
+    try:
+        arguments = parse_argstring(method, line)
+    except UsageError as error:
+        raise UsageError(f"%%claude: {error}") from None
+    for name, value in vars(arguments).items():
+        if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            setattr(arguments, name, value[1:-1])
+    return arguments
 
 
 def _cell_id(shell: Any) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -121,10 +122,11 @@ class Session:
         try:
             candidate = plan.candidate
             if candidate is not None:        # the replay decision needs it now
-                request_hash = _Fingerprint.ready(fingerprint(conversation.messages, candidate.record.engine))
+                value = fingerprint(conversation.messages, candidate.record.engine)
+                request_hash: Callable[[], str] = lambda: value  # noqa: E731
             else:                            # else taken while Claude answers: it is not on the way to the prompt
                 history, over = _snapshot(conversation.messages), fingerprinter()
-                request_hash = _Fingerprint(lambda: over(history))
+                request_hash = functools.cache(lambda: over(history))
             request = replace(request, emit=_stamping(request.emit, conversation, request_hash))
             if (candidate is not None and settings.replay and not options.fresh
                     and candidate.replayable(request_hash())):
@@ -187,25 +189,6 @@ def _make_engine(name: str, session: Session) -> Engine:
     return ApiEngine(session.clients)
 
 
-class _Fingerprint:
-    """A request fingerprint taken once, when first needed (the turn's first event at the latest)."""
-
-    def __init__(self, compute: Callable[[], str]) -> None:
-        self._compute: Callable[[], str] | None = compute
-        self._value = ""
-
-    @classmethod
-    def ready(cls, value: str) -> _Fingerprint:
-        fingerprint = cls(lambda: value)
-        fingerprint()
-        return fingerprint
-
-    def __call__(self) -> str:
-        if self._compute is not None:
-            self._value, self._compute = self._compute(), None
-        return self._value
-
-
 def _snapshot(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The conversation as it stands: a turn only appends messages or replaces the last one's content."""
     history = list(messages)
@@ -215,7 +198,7 @@ def _snapshot(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _stamping(emit: Callable[[Event], None], conversation: Conversation,
-              request_hash: _Fingerprint) -> Callable[[Event], None]:
+              request_hash: Callable[[], str]) -> Callable[[Event], None]:
     """`emit`, stamping the result's provenance before views see `TurnFinished` (they save it in the notebook).
     The fingerprint is taken at the first event: for Claude Code that comes after the prompt is written."""
     def stamped(event: Event) -> None:
