@@ -36,19 +36,14 @@ def translate_exception(exc: BaseException, *, model: str, base_url: str, retrie
                                 kind=kind, status=status, retries=retries)
         message = _status_message(status, error_type, detail, model, base_url, after)
         return ApiError(message, kind=error_type or f"http_{status}", status=status, retries=retries)
+    if streaming_started and isinstance(exc, (anthropic.APIConnectionError, OSError)):
+        return _cut_off_mid_stream(exc, retries)  # the answer had begun: the connection broke mid-answer
     if isinstance(exc, anthropic.APITimeoutError):
         return ApiError(f"No answer from {base_url} in time{after} (request timed out): check the network, "
                         "or raise `%config ClaudeMagic.timeout`.", kind="timeout", retries=retries)
-    if isinstance(exc, anthropic.APIConnectionError):
+    if isinstance(exc, anthropic.APIConnectionError) or _is_connection_failure(exc):
         return ApiError(f"Could not connect to {base_url}{after}: check that you are online, or that the "
                         "server in ANTHROPIC_BASE_URL is running.", kind="connection", retries=retries)
-    if _is_transport_error(exc) and "Timeout" in type(exc).__name__:
-        return StreamCutOff(f"The answer was cut off: the server sent nothing for longer than the timeout "
-                            f"({type(exc).__name__}).{_KEEP} A slow server may need a longer "
-                            "`%config ClaudeMagic.timeout`.", kind="read_timeout", retries=retries)
-    if _is_transport_error(exc):
-        return StreamCutOff(f"The answer was cut off: the connection dropped mid-answer ({type(exc).__name__}).{_KEEP}",
-                            kind="connection_dropped", retries=retries)
     if isinstance(exc, ToolInputError):
         return StreamCutOff(f"The answer was cut off: Claude's input for a tool call was not valid JSON, so the "
                             f"tool was not run ({redact(str(exc))[:120]}).{_KEEP}", kind="tool_input_json",
@@ -108,8 +103,37 @@ def _api_message(exc: object) -> str:
     return str(getattr(exc, "message", "") or exc).splitlines()[0][:300]
 
 
-def _is_transport_error(exc: BaseException) -> bool:
-    """httpx2/httpcore transport errors (a dropped connection is not an `APIConnectionError`)."""
-    module = type(exc).__module__ or ""
-    return module.split(".")[0] in {"httpx2", "httpcore2", "httpx", "httpcore", "h11"} or isinstance(
-        exc, (ConnectionError, EOFError))
+def _cut_off_mid_stream(exc: Exception, retries: int) -> StreamCutOff:
+    """A failure after the first stream event: a stalled stream (a timeout) or a dropped connection."""
+    if _is_timeout(exc):
+        return StreamCutOff(f"The answer was cut off: the server sent nothing for longer than the timeout "
+                            f"({_cause_name(exc)}).{_KEEP} A slow server may need a longer "
+                            "`%config ClaudeMagic.timeout`.", kind="read_timeout", retries=retries)
+    return StreamCutOff(f"The answer was cut off: the connection dropped mid-answer ({_cause_name(exc)}).{_KEEP}",
+                        kind="connection_dropped", retries=retries)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it wraps (the SDK wraps its transport's error as `__cause__`)."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain and len(chain) < 10:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return chain
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """The SDK's `APITimeoutError` (a stalled stream), or an OS-level timeout."""
+    import anthropic
+
+    return isinstance(exc, (anthropic.APITimeoutError, TimeoutError))
+
+
+def _cause_name(exc: BaseException) -> str:
+    """The name of the innermost error, which says most (`ReadError` rather than `APIConnectionError`)."""
+    return type(_chain(exc)[-1]).__name__
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    """An OS-level connection failure raised before any answer (not wrapped by the SDK)."""
+    return isinstance(exc, (ConnectionError, EOFError))
