@@ -107,17 +107,17 @@ def output_spec(value: Any) -> OutputSpec:
         raise ConfigurationError(f"output must be a pydantic model, a dataclass, a TypedDict or a JSON-schema dict, "
                                  f"not {type(value).__name__}")
     import pydantic
-    from anthropic.lib._parse._transform import to_json_output_format
+    from anthropic import transform_schema
 
-    try:
-        parameter = to_json_output_format(value)
+    try:   # what `client.messages.parse(output_format=...)` sends: pydantic's schema, made strict by the SDK
+        schema = transform_schema(pydantic.TypeAdapter(value).json_schema())
     except (TypeError, ValueError, pydantic.errors.PydanticErrorMixin) as error:
         raise ConfigurationError(f"cannot make a JSON schema from {_name(value)}: {str(error).splitlines()[0]}") from None
-    return OutputSpec(name=_name(value), format=dict(parameter), target=value)
+    return OutputSpec(name=_name(value), format={"type": "json_schema", "schema": schema}, target=value)
 
 
 def _dict_spec(schema: dict[str, Any]) -> OutputSpec:
-    from anthropic.lib._parse._transform import transform_schema
+    from anthropic import transform_schema
 
     if not schema:
         raise ConfigurationError("the JSON schema is empty")

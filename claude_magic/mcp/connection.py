@@ -170,11 +170,14 @@ class ServerConnection:
             from mcp.client.sse import sse_client
 
             return sse_client(config.url, headers=dict(config.headers) or None)
+        import httpx2
         from mcp.client.streamable_http import streamable_http_client
-        from mcp.shared._httpx_utils import create_mcp_http_client
 
-        return _HttpTransport(streamable_http_client, create_mcp_http_client(headers=dict(config.headers) or None),
-                              config.url)
+        # The client MCP's own transports make (30 s to connect and write, 300 s to read a held-open stream);
+        # built here because mcp's helper for it lives in a private module.
+        client = httpx2.AsyncClient(headers=dict(config.headers) or None,
+                                    timeout=httpx2.Timeout(30.0, read=300.0))
+        return _HttpTransport(streamable_http_client, client, config.url)
 
     # -- calling ------------------------------------------------------------------------------
     async def call_tool(self, tool: str, arguments: dict[str, Any]) -> Any:

@@ -17,13 +17,12 @@ DIED = ("The Claude Code process stopped in the middle of the turn{detail}: the 
 def exception_line(error: BaseException, cli_path: str | None = None) -> tuple[str, str]:
     """(kind, one line) for an exception raised by the Agent SDK or its transport."""
     import claude_agent_sdk as sdk
-    from claude_agent_sdk._errors import MessageParseError
 
     if isinstance(error, sdk.CLINotFoundError):
         where = f" at {cli_path}" if cli_path else ""
         return "cli_missing", (f"The Claude Code CLI was not found{where}: reinstall with `{INSTALL_HINT}` "
                                "(it bundles the CLI) or point ClaudeMagic.claude_code_cli at a `claude` executable.")
-    if isinstance(error, (sdk.CLIJSONDecodeError, MessageParseError)):
+    if isinstance(error, sdk.CLIJSONDecodeError) or _is_message_parse_error(error):
         return "unparseable", ("Claude Code sent output claude-magic could not read; the turn was stopped and the "
                                "process restarts on the next turn — if it keeps happening, upgrade with "
                                "`pip install -U claude-agent-sdk`.")
@@ -83,3 +82,9 @@ def _api_detail(text: str) -> str:
         return ""
     detail = redact(found.group(1))
     return ": " + (detail[:160] + "…" if len(detail) > 160 else detail)
+
+
+def _is_message_parse_error(error: BaseException) -> bool:
+    """The Agent SDK's `MessageParseError` (a message it could not read), which it does not export:
+    recognised by class name, so that no private module of the SDK is imported."""
+    return any(kind.__name__ == "MessageParseError" for kind in type(error).__mro__)
