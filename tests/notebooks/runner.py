@@ -18,11 +18,11 @@ from ..helpers import run_notebook
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
-def execute_notebook(path: Path, workdir: Path, timeout: int = 180) -> Any:
+def execute_notebook(path: Path, workdir: Path, timeout: int = 180, **options: Any) -> Any:
     """Run the notebook top to bottom in a python3 kernel started in `workdir`; save it there and read it back
-    (so the tests see what a user would find in the saved file)."""
+    (so the tests see what a user would find in the saved file). `options` go to nbclient (`allow_errors`)."""
     notebook = nbformat.read(path, as_version=4)
-    run_notebook(notebook, timeout=timeout, resources={"metadata": {"path": str(workdir)}})
+    run_notebook(notebook, timeout=timeout, resources={"metadata": {"path": str(workdir)}}, **options)
     saved = workdir / path.name
     nbformat.write(notebook, saved)
     return nbformat.read(saved, as_version=4)
