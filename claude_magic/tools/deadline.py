@@ -7,7 +7,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from types import FrameType
+from typing import Any, TypeVar
 
 __all__ = ["ToolTimeout", "ToolCancelled", "call_with_deadline", "raise_in_thread"]
 
@@ -22,33 +23,75 @@ class ToolCancelled(BaseException):
     """Raised inside a worker thread whose turn was interrupted (not an Exception: tools should not catch it)."""
 
 
+class _Deadline(KeyboardInterrupt):
+    """The watchdog's interrupt: tool code sees a KeyboardInterrupt, as for Ctrl-C, and the guard knows it is its own."""
+
+
 class _Watchdog:
-    """Sends SIGINT to the main thread once `seconds` pass, unless finished first."""
+    """Interrupts the main thread once `seconds` pass, and again every RESEND seconds until the call ends.
+
+    Its SIGINTs are counted (`sent`) and its handler counts what arrived (`received`): one of ours raises
+    `_Deadline`; any other SIGINT (the user's Ctrl-C) goes to the handler that was there before. Tool code
+    that catches KeyboardInterrupt (a retry loop, `except BaseException`) is interrupted again, so a busy
+    machine or a stubborn tool cannot outlast the limit. On the way out every SIGINT sent is received
+    inside the guard, so none lands in the code that runs after it.
+    """
+
+    RESEND = 0.5
+    ABSORB = 5.0          # seconds to wait for a SIGINT already sent (delivery is immediate; a bound, not a wait)
 
     def __init__(self, seconds: float) -> None:
-        self.fired = False
-        self._finished = False
+        self.seconds = seconds
+        self.sent = 0
+        self.received = 0
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
+        self._done = threading.Event()
+        self._previous: Any = None
+        self._thread = threading.Thread(target=self._watch, name="claude-magic-tool-deadline", daemon=True)
 
-    def _fire(self) -> None:
-        with self._lock:
-            if self._finished:
-                return
-            self.fired = True
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)  # type: ignore[arg-type]
+    @property
+    def fired(self) -> bool:
+        return self.sent > 0
+
+    def _watch(self) -> None:
+        wait = self.seconds
+        while not self._done.wait(wait):
+            with self._lock:
+                if self._done.is_set():
+                    return
+                if self.received == self.sent:     # one in flight at most (pending SIGINTs would merge into one)
+                    self.sent += 1
+                    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)  # type: ignore[arg-type]
+            wait = self.RESEND
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received < self.sent:
+            self.received += 1
+            raise _Deadline
+        previous = self._previous
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
 
     def __enter__(self) -> _Watchdog:
-        self._timer.start()
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
-        with self._lock:
-            self._finished = True
-            self._timer.cancel()
-        if self.fired and exc_type is None:
-            time.sleep(1.0)  # the SIGINT is on its way: take its KeyboardInterrupt here, inside the guard
+    def __exit__(self, *_exc: object) -> None:
+        give_up = time.monotonic() + self.ABSORB
+        while True:
+            try:
+                if not self._done.is_set():
+                    with self._lock:
+                        self._done.set()        # no SIGINT is sent after this
+                while self.received < self.sent and time.monotonic() < give_up:
+                    time.sleep(0.005)           # the one in flight lands here, inside the guard
+                break
+            except _Deadline:
+                continue
+        signal.signal(signal.SIGINT, self._previous)
 
 
 def _can_watch() -> bool:
@@ -61,7 +104,7 @@ def call_with_deadline(function: Callable[[], T], seconds: float | None) -> T:
     """`function()` on this thread; on the main thread it is interrupted after `seconds` (ToolTimeout).
 
     Elsewhere (or with no limit) it simply runs: code on the current thread cannot be stopped from
-    outside without a signal.
+    outside without a signal. A call that finishes after its limit (it caught every interrupt) keeps its result.
     """
     if not seconds or seconds <= 0 or not _can_watch():
         return function()
@@ -69,8 +112,10 @@ def call_with_deadline(function: Callable[[], T], seconds: float | None) -> T:
     try:
         with watchdog:
             return function()
-    except KeyboardInterrupt:
-        if watchdog.fired:
+    except _Deadline:
+        raise ToolTimeout(f"timed out after {seconds:g} s") from None
+    except Exception:
+        if watchdog.fired:     # it caught the interrupt and raised something else: still the limit's doing
             raise ToolTimeout(f"timed out after {seconds:g} s") from None
         raise
 

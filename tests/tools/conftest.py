@@ -101,3 +101,22 @@ def user_ns(ipython: Any) -> Iterator[dict[str, Any]]:
     if plt is not None:
         plt.close("all")
 
+
+
+HOGS = 4   # CPU-bound processes beside a test: on these 2-CPU machines, a load of about 5 with the test itself
+
+
+@pytest.fixture
+def busy_machine() -> Iterator[int]:
+    """HOGS busy-looping processes, started before the test and killed after it: a user's loaded machine."""
+    import subprocess
+    import sys
+
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(HOGS)]
+    try:
+        yield len(hogs)
+    finally:
+        for hog in hogs:
+            hog.kill()
+        for hog in hogs:
+            hog.wait()

@@ -7,6 +7,8 @@ import json
 import threading
 from typing import Any
 
+import pytest
+
 from claude_magic.cancellation import Cancellation
 from claude_magic.events import Notice
 from claude_magic.testing import Reply, block, redacted_thinking, text, thinking, tool_use
@@ -219,7 +221,11 @@ def test_results_are_truncated_for_claude_but_not_for_the_user(driver: Driver) -
     driver.assert_history_valid()
 
 
-def test_timeouts_become_error_results_and_the_loop_goes_on(driver: Driver) -> None:
+@pytest.mark.parametrize("load", ["quiet", "busy"])
+def test_timeouts_become_error_results_and_the_loop_goes_on(driver: Driver, load: str,
+                                                            request: pytest.FixtureRequest) -> None:
+    if load == "busy":
+        request.getfixturevalue("busy_machine")
     release = threading.Event()
 
     @driver.toolbox.tool
@@ -266,7 +272,11 @@ def test_timeouts_become_error_results_and_the_loop_goes_on(driver: Driver) -> N
     driver.assert_history_valid()
 
 
-def test_a_timed_out_main_thread_tool_blocked_in_c_code_is_interrupted(driver: Driver) -> None:
+@pytest.mark.parametrize("load", ["quiet", "busy"])
+def test_a_timed_out_main_thread_tool_blocked_in_c_code_is_interrupted(driver: Driver, load: str,
+                                                                       request: pytest.FixtureRequest) -> None:
+    if load == "busy":
+        request.getfixturevalue("busy_machine")
     @driver.toolbox.tool(main_thread=True)
     def sleeps() -> str:
         """Sleep in C code on the main thread."""
@@ -278,6 +288,34 @@ def test_a_timed_out_main_thread_tool_blocked_in_c_code_is_interrupted(driver: D
     driver.server.queue(Reply(tool_use("sleeps", {}, id="toolu_s")), Reply("Timed out."))
     assert driver.ask(tool_timeout=0.3).status == "complete"
     assert driver.finished[0].status == "timeout"
+    driver.assert_history_valid()
+
+
+@pytest.mark.parametrize("load", ["quiet", "busy"])
+def test_a_main_thread_tool_that_swallows_the_interrupt_is_still_ended(driver: Driver, load: str,
+                                                                       request: pytest.FixtureRequest) -> None:
+    """Tool code may catch KeyboardInterrupt (a retry loop, `except BaseException`): the limit still holds."""
+    if load == "busy":
+        request.getfixturevalue("busy_machine")
+    caught = []
+
+    @driver.toolbox.tool(main_thread=True)
+    def stubborn() -> str:
+        """Sleep, and sleep again when interrupted."""
+        import time
+
+        for _attempt in range(2):
+            try:
+                time.sleep(20)
+            except KeyboardInterrupt:
+                caught.append(1)
+        time.sleep(20)
+        return "late"
+
+    driver.server.queue(Reply(tool_use("stubborn", {}, id="toolu_st")), Reply("Timed out."))
+    assert driver.ask(tool_timeout=0.3).status == "complete"
+    assert driver.finished[0].status == "timeout"
+    assert len(caught) == 2
     driver.assert_history_valid()
 
 
