@@ -202,12 +202,13 @@ def restore(session: Session, arguments: list[str]) -> str:
     reader = store if store is not None else NotebookStore(session, source)   # type: ignore[arg-type]
     if store is not None:
         store.flush()
-    conversations, turns = reader.restore(replace=True, path=source)
+    conversations, turns = reader.restore(replace=True, path=source, accept=True)   # the user vouches for it
     where = source or reader.path
     if not conversations:
         return f"Nothing to restore from {where}."
     return (f"Restored {turns} turn{'s' if turns != 1 else ''} in {conversations} conversation"
-            f"{'s' if conversations != 1 else ''} from {where}; re-run cells replay their recorded answers.")
+            f"{'s' if conversations != 1 else ''} from {where} and accepted it as this user's: re-run cells replay "
+            "their recorded answers, and their recorded tool calls run under your tool policies.")
 
 
 @command("forget", "forget                  delete the notebook's saved conversations and this kernel's")
