@@ -13,7 +13,7 @@ import nbformat
 from claude_magic.testing import LocalServer, Reply, text, tool_use
 
 from ..helpers import run_notebook as execute_in_kernel
-from ..store.notebooks import NOTEBOOK, answer_markdown, claude_cells, claude_notebook, footer
+from ..store.notebooks import NOTEBOOK, claude_cells, claude_notebook, footer
 
 ALLOW = '%config ClaudeMagic.tool_policies = {"run_python": "allow"}'
 HARMLESS = "answer = 6 * 7"
