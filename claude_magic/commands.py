@@ -153,12 +153,10 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-@command("save", "save PATH [NAME]        write the conversation to a JSON file (lossless)")
+@command("save", "save PATH [NAME] [--force]  write the conversation to a JSON file (lossless)")
 def save(session: Session, arguments: list[str]) -> str:
-    if not arguments:
-        raise ClaudeMagicError("usage: %claude save PATH [NAME]")
-    conversation = _existing(session, _conversation_name(arguments[1:]))
-    path = Path(arguments[0]).expanduser()
+    path, rest = _new_file(arguments, "save PATH [NAME] [--force]")
+    conversation = _existing(session, _conversation_name(rest))
     try:
         path.write_text(json.dumps(conversation.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
     except OSError as error:
@@ -166,17 +164,33 @@ def save(session: Session, arguments: list[str]) -> str:
     return f"Saved {len(conversation)} turns to {path}."
 
 
+def _new_file(arguments: list[str], usage: str) -> tuple[Path, list[str]]:
+    """`save`/`export`'s target and the other words: never a notebook, and an existing file only with --force."""
+    force = "--force" in arguments
+    words = [word for word in arguments if word != "--force"]
+    if not words:
+        raise ClaudeMagicError(f"usage: %claude {usage}")
+    path = Path(words[0]).expanduser()
+    if ".ipynb" in (path.suffix.lower(), path.resolve().suffix.lower()):
+        raise ClaudeMagicError(f"{path} is a notebook: claude-magic never writes over .ipynb files (choose a .json "
+                               "or .md name).")
+    if path.exists() and not force:
+        raise ClaudeMagicError(f"{path} already exists: add --force to overwrite it.")
+    return path, words[1:]
+
+
 @command("load", "load PATH [NAME]        replace the conversation with one saved by `save`")
 def load(session: Session, arguments: list[str]) -> str:
+    from .json_file import UnusableFile, read_json
+
     if not arguments:
         raise ClaudeMagicError("usage: %claude load PATH [NAME]")
     path = Path(arguments[0]).expanduser()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        conversation = Conversation.from_dict(data)
+        conversation = Conversation.from_dict(read_json(path))     # size, depth, then every message and turn
     except OSError as error:
-        raise ClaudeMagicError(f"Could not read {path}: {error.strerror}") from None
-    except (ValueError, KeyError, TypeError) as error:
+        raise ClaudeMagicError(f"Could not read {path}: {error.strerror or error}") from None
+    except (UnusableFile, ValueError) as error:
         raise ClaudeMagicError(f"{path} is not a claude-magic conversation file ({error}).") from None
     name = _conversation_name(arguments[1:])
     conversation.name = name
@@ -202,12 +216,13 @@ def restore(session: Session, arguments: list[str]) -> str:
     reader = store if store is not None else NotebookStore(session, source)   # type: ignore[arg-type]
     if store is not None:
         store.flush()
-    conversations, turns = reader.restore(replace=True, path=source)
+    conversations, turns = reader.restore(replace=True, path=source, accept=True)   # the user vouches for it
     where = source or reader.path
     if not conversations:
         return f"Nothing to restore from {where}."
     return (f"Restored {turns} turn{'s' if turns != 1 else ''} in {conversations} conversation"
-            f"{'s' if conversations != 1 else ''} from {where}; re-run cells replay their recorded answers.")
+            f"{'s' if conversations != 1 else ''} from {where} and accepted it as this user's: re-run cells replay "
+            "their recorded answers, and their recorded tool calls run under your tool policies.")
 
 
 @command("forget", "forget                  delete the notebook's saved conversations and this kernel's")
@@ -249,14 +264,12 @@ def pop(session: Session, arguments: list[str]) -> str:
     return f"Dropped the last turn ({_short(record.prompt)}); {len(conversation)} turns remain."
 
 
-@command("export", "export PATH.md [NAME]   write a readable Markdown transcript")
+@command("export", "export PATH.md [NAME] [--force]  write a readable Markdown transcript")
 def export(session: Session, arguments: list[str]) -> str:
     from .transcript_export import conversation_markdown
 
-    if not arguments:
-        raise ClaudeMagicError("usage: %claude export PATH.md [NAME]")
-    conversation = _existing(session, _conversation_name(arguments[1:]))
-    path = Path(arguments[0]).expanduser()
+    path, rest = _new_file(arguments, "export PATH.md [NAME] [--force]")
+    conversation = _existing(session, _conversation_name(rest))
     try:
         path.write_text(conversation_markdown(conversation), encoding="utf-8")
     except OSError as error:

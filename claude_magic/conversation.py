@@ -8,6 +8,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .conversation_schema import check_conversation
 from .usage import Usage
 
 __all__ = ["Conversation", "TurnRecord", "INTERRUPTED_TOOL_RESULT"]
@@ -59,6 +60,9 @@ class Conversation:
         self.name = name
         self.messages: list[dict[str, Any]] = []
         self.turns: list[TurnRecord] = []
+        # The store file its recorded turns came from, when this user's kernels did not write it and the user
+        # has not accepted it (`%claude restore`): replaying them asks before any tool call (claude_magic.store).
+        self.untrusted_record: str | None = None
 
     def __repr__(self) -> str:
         label = repr(self.name) if self.name else "default"
@@ -156,16 +160,8 @@ class Conversation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Conversation:
-        """Inverse of `to_dict`."""
-        if not isinstance(data, dict) or data.get("format") != "claude-magic-conversation":
-            raise ValueError("not a claude-magic conversation file")
-        messages, turns = data.get("messages"), data.get("turns", [])
-        if not isinstance(messages, list) or not all(
-                isinstance(message, dict) and message.get("role") in ("user", "assistant") and "content" in message
-                for message in messages):
-            raise ValueError("'messages' is not a list of user and assistant messages")
-        if not isinstance(turns, list) or not all(isinstance(turn, dict) for turn in turns):
-            raise ValueError("'turns' is not a list of turn records")
+        """Inverse of `to_dict`; `ValueError` (naming what is wrong) for anything that is not one."""
+        check_conversation(data)         # every message, block and turn: ValueError naming the first fault
         conversation = cls(data.get("name", ""))
         conversation.messages = copy.deepcopy(data["messages"])
         conversation.turns = [TurnRecord.from_dict(item) for item in data.get("turns", [])]

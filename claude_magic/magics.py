@@ -12,7 +12,7 @@ from traitlets import Bool, CInt, Dict, Enum, Float, List, TraitError, Unicode, 
 
 from .errors import ConfigurationError
 from .models import DEFAULT_MODEL
-from .settings import Settings
+from .settings import LIMITS, Settings, check_limit
 
 __all__ = ["ClaudeMagic", "cell_magic_help"]
 
@@ -103,12 +103,7 @@ class ClaudeMagic(Magics):
         """The traitlets config as the core's plain settings (values the API would refuse are refused here)."""
         if not self.model.strip():
             raise UsageError("ClaudeMagic.model is empty: set a model id or an alias (opus, sonnet, haiku).")
-        for name in ("max_tokens", "max_steps"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"ClaudeMagic.{name} must be a positive integer, not {getattr(self, name)}")
-        if self.max_retries < 0:
-            raise UsageError(f"ClaudeMagic.max_retries must be 0 or more, not {self.max_retries}")
-        return Settings(
+        return Settings(                  # numeric limits were checked at assignment (`_valid_limit`)
             model=self.model, base_url=self.base_url, max_tokens=self.max_tokens, system=self.system,
             thinking=self.thinking, effort=self.effort, thinking_display=self.thinking_display,
             cache=self.cache, cache_ttl=self.cache_ttl, max_steps=self.max_steps,
@@ -129,6 +124,15 @@ class ClaudeMagic(Magics):
             return checked_headers(self.headers)
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
+
+    @validate(*LIMITS)
+    def _valid_limit(self, proposal: Any) -> Any:
+        """Refuse a timeout, budget or count no request could use at assignment (one line)."""
+        try:
+            check_limit(proposal["trait"].name, proposal["value"])
+        except ConfigurationError as error:
+            raise TraitError(f"ClaudeMagic.{error}") from None
+        return proposal["value"]
 
     @validate("headers")
     def _valid_headers(self, proposal: Any) -> dict[str, str]:

@@ -236,12 +236,34 @@ def _prompt_content(prompt: str | list[dict[str, Any]]) -> tuple[list[dict[str, 
     if isinstance(prompt, str):
         if not prompt.strip():
             raise ClaudeMagicError("The prompt is empty: write what you want to ask.")
+        _check_encodable(prompt)
         return [{"type": "text", "text": prompt}], prompt
     blocks = list(prompt)
     if not blocks:
         raise ClaudeMagicError("The prompt is empty: write what you want to ask.")
+    _check_encodable(blocks)
     text = "\n".join(block.get("text", "") for block in blocks if block.get("type") == "text")
     return blocks, text
+
+
+def _check_encodable(value: Any) -> None:
+    """One line, before anything is sent, if a string in the prompt cannot be UTF-8 (a lone surrogate)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as error:
+                character = item[error.start]
+                before = item[max(0, error.start - 20):error.start].splitlines()[-1:] or [""]
+                raise ClaudeMagicError(
+                    f"The prompt holds a character that cannot be sent (a lone surrogate, U+{ord(character):04X}, "
+                    f"after {before[0]!r}): remove it and re-run.") from None
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
 
 
 _session: Session | None = None

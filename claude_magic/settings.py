@@ -6,9 +6,31 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .errors import ConfigurationError
 from .models import DEFAULT_MODEL
 
-__all__ = ["Settings", "TurnOptions"]
+__all__ = ["Settings", "TurnOptions", "LIMITS", "check_limit"]
+
+# The numeric settings' lower bounds: name -> (bound, whether the bound itself is refused, what it means).
+LIMITS: dict[str, tuple[float, bool, str]] = {
+    "timeout": (0, True, "a number of seconds above 0"),
+    "tool_timeout": (0, False, "a number of seconds, 0 or more (0: no limit)"),
+    "max_tokens": (1, False, "a positive integer"),
+    "max_steps": (1, False, "a positive integer"),
+    "tool_result_budget": (1, False, "a positive integer (characters)"),
+    "max_retries": (0, False, "0 or more"),
+    "map_confirm_above": (0, False, "a cost in USD, 0 or more, or None"),
+}
+
+
+def check_limit(name: str, value: Any) -> None:
+    """`ConfigurationError` (one line) if `value` is out of `LIMITS[name]`'s range; None passes (no limit)."""
+    bound, strict, meaning = LIMITS[name]
+    if value is None and name in ("tool_timeout", "map_confirm_above"):
+        return
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not (value > bound if strict else value >= bound):     # NaN fails both
+        raise ConfigurationError(f"{name} must be {meaning}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +61,12 @@ class Settings:
     claude_code_cli: str | None = None         # None: the CLI bundled with claude-agent-sdk
     claude_code_env: dict[str, str] = field(default_factory=dict, repr=False)   # extra CLI environment: secrets
     replay: bool = True                        # re-run cells whose request is unchanged replay their recording
+
+    def __post_init__(self) -> None:
+        """Refuse a value no request could use (one line), wherever the settings are made."""
+        for name in LIMITS:
+            if name in self.__dataclass_fields__:
+                check_limit(name, getattr(self, name))
 
     def with_options(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied."""

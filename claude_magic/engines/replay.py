@@ -2,9 +2,11 @@
 
 It sits behind the same seam as the live engines, so every view (live, static, panel) paints a replayed
 turn exactly like a streamed one. Recorded tool calls run again locally, in order, under the same
-consent rules (so the variables the turn created exist again); when a tool now returns something other
-than the recording, the turn goes on live from there with the new result (the live engine's
-`continue_turn`; an engine without one asks the whole turn afresh), and the cell says so.
+consent rules (so the variables the turn created exist again), labelled as the notebook's saved record
+(not Claude); a record this user's kernels did not write asks before each call, whatever the policy. When a
+tool now returns something other than the recording, the turn goes on live from there with the new result
+(the live engine's `continue_turn`; an engine without one asks the whole turn afresh), and the cell says so.
+The footer shows the credential of this session, never the recorded one (a store file can say anything).
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ from ..pricing import cost_of
 from ..replay.planner import later_turns_dropped
 from ..replay.recording import RecordedTurn
 from ..results import TurnResult
+from ..tools.consent import ConsentUnavailable, ask_in_console
+from ..tools.context import SavedRecord, ToolCall, ToolContext
 from ..usage import Usage
+from .api import credential_label
 from .base import Engine, TurnRequest
 
 __all__ = ["ReplayEngine", "same_results"]
@@ -53,7 +58,8 @@ class ReplayEngine:
 
     def run_turn(self, request: TurnRequest) -> TurnResult:
         conversation, emit, original = request.conversation, request.emit, self.recorded.record
-        record = replace(original, cell_id=request.cell_id or original.cell_id, replayed=True)
+        record = replace(original, cell_id=request.cell_id or original.cell_id, replayed=True,
+                         credential=_current_credential(request))
         result = TurnResult(turn_id=record.id, model=record.model, conversation=conversation.name,
                             engine=record.engine, credential=record.credential, cost=0.0,
                             stop_reason=record.stop_reason, status=record.status, replayed=True,
@@ -66,6 +72,13 @@ class ReplayEngine:
         emit(TurnStarted(record.id, record.model, conversation.name, request.prompt_text))
         try:
             diverged = self._replay(request, result)
+        except _RecordRefused as refused:     # an untrusted record's call was not run: the recorded turn stays
+            conversation.truncate(checkpoint)
+            conversation.answer_pending()
+            result.status, result.error, result.replayed, result.content = "error", str(refused), False, []
+            result.duration = time.perf_counter() - started
+            emit(TurnFinished(result))
+            return result
         except KeyboardInterrupt as interrupt:
             _answer_interrupted(conversation, interrupt)
             result.status, result.error, result.replayed = "interrupted", str(TurnInterrupted()), False
@@ -114,9 +127,12 @@ class ReplayEngine:
                 conversation.answer_pending("No tools are available in this session.")
                 fresh = conversation.messages[-1]["content"]
             else:
+                context, refused = _from_record(request)
                 fresh = request.toolbox.run(conversation.pending_tool_uses(), request.emit, request.cancellation,
-                                            request.tool_context, settings=request.settings)
+                                            context, settings=request.settings)
                 conversation.add_user(fresh)
+                if refused:
+                    raise _RecordRefused(request.conversation.untrusted_record or "a store file", refused)
             changed = _first_change(fresh, recorded_results, calls)
             if changed is not None:
                 return changed
@@ -141,6 +157,49 @@ class ReplayEngine:
         request.conversation.truncate(checkpoint)   # this engine runs whole turns: ask it all again
         request.conversation.answer_pending()
         return engine.run_turn(request)
+
+
+class _RecordRefused(Exception):
+    """A recorded call of a store this user did not write was declined, or could not be asked about."""
+
+    def __init__(self, path: str, tools: list[str]) -> None:
+        names = ", ".join(f"`{name}`" for name in dict.fromkeys(tools))
+        super().__init__(f"The recorded tool call ({names}) was not run: it comes from {path}, which was not "
+                         "written by this user's kernels; the recorded turn is kept (`%claude restore` accepts "
+                         "the file).")
+
+
+def _from_record(request: TurnRequest) -> tuple[ToolContext, list[str]]:
+    """The front end's tool context, saying that the calls come from the saved record (and whether it is
+    trusted), and the list that collects the names of an untrusted record's calls that were not approved."""
+    context = request.tool_context if isinstance(request.tool_context, ToolContext) else ToolContext(
+        approver=getattr(request.tool_context, "approver", None),
+        run_on_main_thread=getattr(request.tool_context, "run_on_main_thread", None))
+    source = request.conversation.untrusted_record
+    refused: list[str] = []
+    if source is None:
+        return replace(context, record=SavedRecord()), refused
+    ask = context.approver or ask_in_console
+
+    def approver(call: ToolCall) -> bool:
+        try:
+            answer = ask(call)
+        except ConsentUnavailable:
+            refused.append(call.name)
+            raise
+        if answer is not True:
+            refused.append(call.name)
+        return answer
+
+    return replace(context, approver=approver, record=SavedRecord(source, trusted=False)), refused
+
+
+def _current_credential(request: TurnRequest) -> str:
+    """The secret-free label of the credential this session would use now ("" when none resolves)."""
+    try:
+        return credential_label(request.settings)
+    except ClaudeMagicError:          # a broken profile: the replay needs no credential, so none is shown
+        return ""
 
 
 def _emit_step(emit: Callable[[Event], None], step: int, content: list[dict[str, Any]], stop_reason: str | None) -> None:

@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from ..cancellation import Cancellation
+from ..tools.consent import requester
 from ..tools.context import ToolCall
 from ..views.render import code_block, escape
 from ..views.widgets import close_widget
@@ -28,7 +29,7 @@ def request_html(call: ToolCall) -> str:
     body = code_block(code, "python") if isinstance(code, str) else ""
     if arguments or not body:
         body += code_block(json.dumps(arguments, indent=2, ensure_ascii=False, default=repr), "json")
-    return (f'<div style="{_BOX}"><b>Claude wants to run <code>{escape(call.name)}</code></b> — '
+    return (f'<div style="{_BOX}"><b>{escape(requester(call))} wants to run <code>{escape(call.name)}</code></b> — '
             f"allow it?{body}</div>")
 
 

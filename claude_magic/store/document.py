@@ -2,23 +2,26 @@
 
 ```json
 {"format": "claude-magic-notebook-store", "version": 1, "notebook": "analysis.ipynb",
- "saved_at": "2026-01-01T12:00:00+00:00", "conversations": {"": {...}, "stats": {...}}}
+ "saved_at": "2026-01-01T12:00:00+00:00", "conversations": {"": {...}, "stats": {...}},
+ "marks": {"": "9f2c…", "stats": "41ab…"}}
 ```
 Each conversation is `Conversation.to_dict()` (messages byte for byte, one record per turn, with the
-request fingerprint that replay compares).
+request fingerprint that replay compares), checked by `claude_magic.conversation_schema` when read. `marks`
+holds the per-user HMAC of each conversation this user's kernels wrote (`claude_magic.store.trust`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from ..conversation import FORMAT_VERSION, Conversation, TurnRecord
+from ..conversation_schema import check_conversation
 
-__all__ = ["STORE_FORMAT", "STORE_VERSION", "StoreUnreadable", "Snapshot", "snapshot", "render", "parse", "merge",
-           "conversation_of"]
+__all__ = ["STORE_FORMAT", "STORE_VERSION", "StoreUnreadable", "Stored", "Snapshot", "snapshot", "render", "parse",
+           "merge", "conversation_of"]
 
 STORE_FORMAT = "claude-magic-notebook-store"
 STORE_VERSION = 1
@@ -32,6 +35,14 @@ class StoreUnreadable(ValueError):
         self.newer = newer
 
 
+@dataclass
+class Stored:
+    """A store file's conversations (name -> `Conversation.to_dict()` form) and the marks found beside them."""
+
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    marks: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A conversation as it was at one moment: shallow copies, taken in microseconds, serialized later."""
@@ -39,6 +50,7 @@ class Snapshot:
     name: str
     messages: list[dict[str, Any]]
     turns: list[TurnRecord]
+    trusted: bool = True          # written by this user's kernels or accepted: it gets this user's mark
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "claude-magic-conversation", "version": FORMAT_VERSION, "name": self.name,
@@ -47,23 +59,21 @@ class Snapshot:
 
 def snapshot(conversation: Conversation) -> Snapshot:
     """The conversation now (message dicts and content lists copied; blocks are never mutated, so shared)."""
-    return Snapshot(conversation.name, conversation.snapshot(), [replace(record) for record in conversation.turns])
+    return Snapshot(conversation.name, conversation.snapshot(), [replace(record) for record in conversation.turns],
+                    conversation.untrusted_record is None)
 
 
-def render(conversations: dict[str, dict[str, Any]], notebook: str) -> str:
+def render(stored: Stored, notebook: str) -> str:
     """The store file's text."""
     document = {"format": STORE_FORMAT, "version": STORE_VERSION, "notebook": notebook,
                 "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "conversations": conversations}
+                "conversations": stored.entries,
+                "marks": {name: value for name, value in stored.marks.items() if name in stored.entries}}
     return json.dumps(document, separators=(",", ":"))   # ASCII: a lone surrogate in a prompt still writes
 
 
-def parse(text: str) -> dict[str, dict[str, Any]]:
-    """The conversations of a store file (name -> `Conversation.to_dict()` form); `StoreUnreadable` if it is not one."""
-    try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise StoreUnreadable(f"not JSON ({error})") from None
+def parse(document: Any) -> Stored:
+    """The conversations of a decoded store file and their marks; `StoreUnreadable` if it is not a usable store."""
     if not isinstance(document, dict) or document.get("format") != STORE_FORMAT:
         raise StoreUnreadable("not a claude-magic store")
     version = document.get("version")
@@ -77,13 +87,12 @@ def parse(text: str) -> dict[str, dict[str, Any]]:
         raise StoreUnreadable("'conversations' is not an object")
     for name, entry in entries.items():
         try:
-            conversation = Conversation.from_dict(entry)
-        except (ValueError, TypeError, KeyError) as error:
+            check_conversation(entry)
+        except ValueError as error:
             raise StoreUnreadable(f"conversation {name!r}: {error}") from None
-        length = len(conversation.messages)
-        if any(not 0 <= record.start <= record.end <= length for record in conversation.turns):
-            raise StoreUnreadable(f"conversation {name!r}: a turn points outside its messages")
-    return entries
+    marks = document.get("marks")
+    return Stored(entries, {str(name): value for name, value in marks.items() if isinstance(value, str)}
+                  if isinstance(marks, dict) else {})
 
 
 def conversation_of(name: str, entry: dict[str, Any]) -> Conversation:
@@ -95,10 +104,13 @@ def conversation_of(name: str, entry: dict[str, Any]) -> Conversation:
     return conversation
 
 
-def merge(on_disk: dict[str, dict[str, Any]], ours: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def merge(on_disk: Stored, ours: Stored) -> Stored:
     """Two kernels, one notebook: per conversation, the last writer wins; the ones this kernel did not
-    change since it last read or wrote the file stay as the other kernel left them."""
-    merged = {name: entry for name, entry in on_disk.items() if name not in ours}
-    merged.update(ours)
-    return {name: entry for name, entry in merged.items() if entry.get("turns") or entry.get("messages")}
+    change since it last read or wrote the file stay as the other kernel left them (with their marks)."""
+    entries = {name: entry for name, entry in on_disk.entries.items() if name not in ours.entries}
+    marks = {name: value for name, value in on_disk.marks.items() if name in entries}
+    entries.update(ours.entries)
+    marks.update(ours.marks)
+    kept = {name: entry for name, entry in entries.items() if entry.get("turns") or entry.get("messages")}
+    return Stored(kept, {name: value for name, value in marks.items() if name in kept})
 

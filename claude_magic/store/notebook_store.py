@@ -4,13 +4,20 @@ Saving is off the hot path: after a turn the changed conversations are snapshott
 microseconds) and a daemon thread serializes and writes them. Every write holds the store's lock file
 (fcntl/msvcrt) for a read-merge-write: per conversation, the last writer wins, and conversations this kernel
 did not change are left as another kernel wrote them. Writes are atomic (temp file + os.replace). A file
-that cannot be read (corrupt, or from a newer claude-magic) is renamed aside with one line; a folder that
-cannot be written gives one line and the session goes on without persisting.
+that cannot be read (too large, too deep, malformed, or from a newer claude-magic) is renamed aside with one
+line; a folder that cannot be written gives one line and the session goes on without persisting. The writer
+thread survives any error and reports each problem once; when another kernel's save replaced a conversation
+this kernel had saved, this kernel says so.
+
+Trust: each conversation this user's kernels save carries this user's mark (`claude_magic.store.trust`); one
+restored without it (a store planted in a cloned project) is flagged `untrusted_record`, so replaying it asks
+before any tool call, until `%claude restore` accepts the file and marks it.
 """
 
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import sys
 import threading
@@ -18,9 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..events import TurnFinished
-from .document import Snapshot, StoreUnreadable, conversation_of, merge, parse, render, snapshot
+from ..json_file import MAX_FILE_BYTES, UnusableFile, read_json
+from .document import Snapshot, Stored, StoreUnreadable, conversation_of, merge, parse, render, snapshot
 from .files import atomic_write, locked, set_aside
 from .location import notebook_path, store_path
+from .trust import is_marked, mark
 
 if TYPE_CHECKING:
     from ..conversation import Conversation
@@ -42,8 +51,10 @@ class NotebookStore:
         self.saves = 0                                   # files written (tests, benchmarks)
         self._synced: dict[str, tuple[Any, ...]] = {}    # name -> what the file holds of it, as a change key
         self._pending: dict[str, Snapshot] = {}
-        self._known: tuple[tuple[int, int, int], dict[str, dict[str, Any]]] | None = None
+        self._known: tuple[tuple[int, int, int], Stored] | None = None
+        self._written: dict[str, tuple[Any, ...]] = {}   # name -> what this kernel last saved or read of it
         self._problems: list[str] = []
+        self._reported: set[str] = set()
         self._probed = False
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -56,47 +67,60 @@ class NotebookStore:
         return f"<NotebookStore {self.path} ({state})>"
 
     # -- restoring -------------------------------------------------------------------------------
-    def restore(self, *, replace: bool = False, path: Path | None = None) -> tuple[int, int]:
+    def restore(self, *, replace: bool = False, path: Path | None = None, accept: bool = False) -> tuple[int, int]:
         """Read the store into the session: (conversations, turns) restored. Without `replace`, only
-        conversations that are empty in this kernel are filled. An unreadable file is set aside (one line)."""
+        conversations that are empty in this kernel are filled. An unreadable file is set aside (one line).
+        Conversations without this user's mark are flagged untrusted, unless `accept` (`%claude restore`):
+        then they are trusted and saved again with the mark."""
         source = path or self.path
-        entries = self._read(source)
-        if entries is None:
+        stored = self._read(source)
+        if stored is None:
             return 0, 0
         restored: list[str] = []
+        untrusted: list[str] = []
         turns = 0
-        for name, entry in entries.items():
+        for name, entry in stored.entries.items():
             current = self.session.conversations.get(name)
             if current is not None and current.turns and not replace:
                 continue
             conversation = conversation_of(name, entry)
+            marked = is_marked(entry, stored.marks.get(name))
+            if not (marked or accept):
+                conversation.untrusted_record = str(source)
+                if conversation.turns:
+                    untrusted.append(name)
             self.session.conversations[name] = conversation
             restored.append(name)
             turns += len(conversation)
             if source == self.path:
-                self._synced[name] = _change_key(conversation)
+                self._written[name] = _entry_key(entry)
+                if marked or not accept:
+                    self._synced[name] = _change_key(conversation)   # else saved again below, with the mark
         self.session.replays.restored(restored)
-        if source != self.path:
+        if untrusted:
+            self._say(f"{PREFIX} {source} was not written by this user's kernels (a cloned or copied store?): "
+                      f"replaying {_conversations(untrusted)} asks before any recorded tool call runs, whatever "
+                      "the tool policies say; `%claude restore` accepts the file.")
+        if source != self.path or accept:
             self.save_soon()
         return len(restored), turns
 
-    def _read(self, source: Path) -> dict[str, dict[str, Any]] | None:
+    def _read(self, source: Path) -> Stored | None:
         """The parsed file, or None (missing, or unreadable and set aside with one line)."""
         try:
-            text = source.read_text(encoding="utf-8")
+            stored = parse(read_json(source))
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError) as error:
+        except OSError as error:
             self._say(f"{PREFIX} cannot read {source} ({_reason(error)}): starting without its conversations.")
             return None
-        try:
-            entries = parse(text)
-        except StoreUnreadable as error:
-            aside = self._set_aside(source, "newer" if error.newer else "corrupt")
-            self._say(f"{PREFIX} {source} is {'' if error.newer else 'not a usable store: '}{error}; {aside}, "
+        except (StoreUnreadable, UnusableFile) as error:
+            newer = getattr(error, "newer", False)
+            aside = self._set_aside(source, "newer" if newer else "corrupt")
+            self._say(f"{PREFIX} {source} is {'' if newer else 'not a usable store: '}{error}; {aside}, "
                       "and this session starts without its conversations.")
             return None
-        return entries
+        return stored
 
     def _set_aside(self, source: Path, why: str) -> str:
         try:
@@ -152,44 +176,95 @@ class NotebookStore:
         return self.writable
 
     def _write_loop(self) -> None:
+        """The writer thread: it survives any error (each problem is reported once) and keeps saving."""
         while True:
             self._wake.wait()
             self._wake.clear()
             with self._lock:
                 pending, self._pending = self._pending, {}
-            if pending and self.writable:
-                try:
+            try:
+                if pending and self.writable:
                     self._write(pending)
-                except (OSError, ValueError) as error:
-                    self.writable = False
-                    self._say(f"{PREFIX} saving the conversations to {self.path} failed ({_reason(error)}): "
-                              "this session goes on without persisting them.")
-            with self._lock:
-                if not self._pending:
-                    self._idle.set()
+            except OSError as error:
+                self.writable = False
+                self._say_once(f"{PREFIX} saving the conversations to {self.path} failed ({_reason(error)}): "
+                               "this session goes on without persisting them.")
+            except Exception as error:  # noqa: BLE001 - a bug or a strange value must not stop later saves
+                self._say_once(f"{PREFIX} saving the conversations to {self.path} failed ({type(error).__name__}: "
+                               f"{_reason(error)}); the next turn is saved again.")
+            finally:
+                with self._lock:
+                    if not self._pending:
+                        self._idle.set()
 
     def _write(self, pending: dict[str, Snapshot]) -> None:
         """Read-merge-write under the lock: ours replace the conversations we changed, the rest stay."""
-        ours = {name: item.to_dict() for name, item in pending.items()}
+        ours = self._marked(pending)
         with locked(self.path):
-            merged = merge(self._on_disk(), ours)
-            atomic_write(self.path, render(merged, self.notebook.name if self.notebook else ""))
+            merged = merge(self._on_disk(ours), ours)
+            text = render(merged, self.notebook.name if self.notebook else "")
+            if len(text) > MAX_FILE_BYTES:
+                self._say_once(f"{PREFIX} the conversations would make {self.path} larger than "
+                               f"{MAX_FILE_BYTES // 2**20} MB, more than claude-magic reads back: not saved "
+                               "(`%claude reset NAME` or `%claude pop` shortens them).")
+                return
+            atomic_write(self.path, text)
             self._known = (_signature(self.path), merged)
+        self._written.update((name, _entry_key(entry)) for name, entry in ours.entries.items())
         self.saves += 1
 
-    def _on_disk(self) -> dict[str, dict[str, Any]]:
-        """What the file holds now (re-read only when someone else wrote it since our last write)."""
+    def _marked(self, pending: dict[str, Snapshot]) -> Stored:
+        """The changed conversations in file form, each trusted one with this user's mark; one that cannot be
+        written as JSON (a value put in by hand) is left out with one line, and the others are saved."""
+        ours = Stored()
+        for name, item in pending.items():
+            entry = item.to_dict()
+            try:
+                signature = mark(entry) if item.trusted else None
+                if signature is None:
+                    json.dumps(entry)                  # the mark's serialization is the check otherwise
+            except (TypeError, ValueError, RecursionError) as error:
+                self._say_once(f"{PREFIX} conversation {name or '(default)'!s} cannot be saved ({type(error).__name__}: "
+                               f"{_reason(error)}): it is left out of {self.path}; the others are saved.")
+                continue
+            ours.entries[name] = entry
+            if signature is not None:
+                ours.marks[name] = signature
+        return ours
+
+    def _on_disk(self, ours: Stored) -> Stored:
+        """What the file holds now (re-read only when someone else wrote it since our last write); says once
+        when another kernel's save replaced a conversation this kernel had saved."""
         signature = _signature(self.path)
         if signature is None:
-            return {}
+            return Stored()
         if self._known is not None and self._known[0] == signature:
             return self._known[1]
         try:
-            return parse(self.path.read_text(encoding="utf-8"))
-        except StoreUnreadable as error:
-            aside = set_aside(self.path, "newer" if error.newer else "corrupt")
+            stored = parse(read_json(self.path))
+        except (StoreUnreadable, UnusableFile) as error:
+            aside = set_aside(self.path, "newer" if getattr(error, "newer", False) else "corrupt")
             self._say(f"{PREFIX} {self.path} had become unreadable ({error}); kept as {aside.name}.")
-            return {}
+            return Stored()
+        self._notice_replaced(stored, ours)
+        return stored
+
+    def _notice_replaced(self, stored: Stored, ours: Stored) -> None:
+        """One line per conversation that another kernel saved over what this kernel had saved (last writer wins)."""
+        for name, entry in stored.entries.items():
+            was = self._written.get(name)
+            now = _entry_key(entry)
+            if was is None or was == now:
+                continue
+            self._written[name] = now
+            label = f"conversation {name!r}" if name else "the default conversation"
+            if name in ours.entries:
+                self._say(f"{PREFIX} another kernel saved {label} in {self.path} over this kernel's turns; this "
+                          "kernel's save now replaces it in turn (the last writer wins: the other kernel's turns "
+                          "there are dropped).")
+            else:
+                self._say(f"{PREFIX} another kernel saved {label} in {self.path} over this kernel's turns (the "
+                          "last writer wins); `%claude restore` loads the saved version into this kernel.")
 
     # -- forgetting ------------------------------------------------------------------------------
     def forget(self) -> tuple[int, int, bool]:
@@ -210,6 +285,7 @@ class NotebookStore:
             pass
         self._synced = {name: _change_key(item) for name, item in self.session.conversations.items()}
         self._known = None
+        self._written.clear()
         return len(conversations), turns, deleted
 
     # -- problems --------------------------------------------------------------------------------
@@ -220,6 +296,14 @@ class NotebookStore:
         else:
             with self._lock:
                 self._problems.append(line)
+
+    def _say_once(self, line: str) -> None:
+        """`_say`, but a line already said is not repeated (a problem that persists is reported once)."""
+        with self._lock:
+            if line in self._reported:
+                return
+            self._reported.add(line)
+        self._say(line)
 
     def report_problems(self) -> None:
         """Print the lines the writer thread left (called by the magics in the foreground)."""
@@ -233,6 +317,18 @@ def _change_key(conversation: Conversation) -> tuple[Any, ...]:
     """Changes whenever a turn is added, dropped, replaced or re-tagged, or the conversation object is replaced."""
     return (id(conversation), len(conversation.messages),
             tuple((record.id, record.cell_id, record.request_hash) for record in conversation.turns))
+
+
+def _entry_key(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """`_change_key` of a conversation in file form (without the object's identity)."""
+    turns = entry.get("turns") or []
+    return (len(entry.get("messages") or []),
+            tuple((turn.get("id"), turn.get("cell_id"), turn.get("request_hash")) for turn in turns))
+
+
+def _conversations(names: list[str]) -> str:
+    labels = [f"conversation {name!r}" if name else "the default conversation" for name in names]
+    return ", ".join(labels)
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:

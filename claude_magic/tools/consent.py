@@ -13,7 +13,8 @@ from .context import ToolCall
 
 __all__ = [
     "Policy", "POLICIES", "ConsentUnavailable", "check_policy", "format_request", "ask_in_console",
-    "is_pattern", "configured_policy", "DECLINED", "POLICY_DENIED", "NO_CONSENT_CHANNEL",
+    "is_pattern", "configured_policy", "requester", "DECLINED", "POLICY_DENIED", "NO_CONSENT_CHANNEL",
+    "UNTRUSTED_RECORD",
 ]
 
 Policy = Literal["ask", "allow", "deny"]
@@ -25,6 +26,9 @@ POLICY_DENIED = ("The tool call was not run: the user's policy for the tool {nam
 NO_CONSENT_CHANNEL = ("The tool call was not run: it needs the user's consent and there was no way to ask "
                       "(no interactive input). The user can allow it with "
                       "`%config ClaudeMagic.tool_policies = {{{name!r}: 'allow'}}`.")
+
+UNTRUSTED_RECORD = ("The recorded tool call was not run: it comes from {path}, which was not written by this user's "
+                    "kernels, and there was no way to ask (`%claude restore` accepts the file).")
 
 _YES = frozenset({"y", "yes"})
 
@@ -63,7 +67,10 @@ def configured_policy(name: str, policies: Mapping[str, Policy]) -> Policy | Non
 
 def format_request(call: ToolCall) -> str:
     """The call as the user reads it before deciding: tool name, then every argument in full."""
-    lines = [f"Claude wants to run the tool `{call.name}`:"]
+    lines = [f"{requester(call)} wants to run the tool `{call.name}`:"]
+    if call.record is not None and not call.record.trusted:
+        lines.append(f"  (recorded in {call.record.path or 'a store file'}, which was not written by this "
+                     "user's kernels)")
     for key, value in call.input.items():
         if isinstance(value, str) and ("\n" in value or key == "code"):
             lines.append(f"  {key}:")
@@ -73,6 +80,11 @@ def format_request(call: ToolCall) -> str:
     if not call.input:
         lines.append("  (no arguments)")
     return "\n".join(lines)
+
+
+def requester(call: ToolCall) -> str:
+    """Who asks for the call: Claude now, or the notebook's saved record when replay re-runs a recorded call."""
+    return "Claude" if call.record is None else "The notebook's saved record (not Claude, now)"
 
 
 def ask_in_console(call: ToolCall) -> bool:

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .registry import Tool
 
-__all__ = ["ToolCall", "ToolContext"]
+__all__ = ["ToolCall", "ToolContext", "SavedRecord"]
+
+
+@dataclass(frozen=True)
+class SavedRecord:
+    """Where replayed tool calls come from: the notebook's saved record (a store file), not Claude now."""
+
+    path: str = ""                 # the store file the recorded turn was restored from ("" when unknown)
+    trusted: bool = True           # written by this user's kernels, or accepted with `%claude restore`
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class ToolCall:
     input: dict[str, Any]
     tool: Tool | None = field(default=None, repr=False)
     policy: str = "ask"
+    record: SavedRecord | None = None   # set when replay re-runs a recorded call (None: Claude asks now)
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,10 @@ class ToolContext:
       (or raises its exception); needed when the turn runs on a worker thread (chat panel), because
       `run_python` and figure tools must run where IPython and matplotlib live. None: run them on the
       turn's own thread.
+    - `record` is set by the replay engine: the calls come from the notebook's saved record, not from
+      Claude now; an untrusted record asks before every call, whatever the policy says.
     """
 
     approver: Callable[[ToolCall], bool] | None = None
     run_on_main_thread: Callable[[Callable[[], Any]], Any] | None = None
+    record: SavedRecord | None = None

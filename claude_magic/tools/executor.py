@@ -18,7 +18,7 @@ from ..secrets import redact, redact_content
 from ..settings import Settings
 from .asyncloop import shared_loop
 from .bundles import MimeBundle
-from .consent import DECLINED, NO_CONSENT_CHANNEL, POLICY_DENIED, ConsentUnavailable, ask_in_console
+from .consent import DECLINED, NO_CONSENT_CHANNEL, POLICY_DENIED, UNTRUSTED_RECORD, ConsentUnavailable, ask_in_console
 from .context import ToolCall, ToolContext
 from .deadline import ToolCancelled, ToolTimeout, call_with_deadline, raise_in_thread
 from .output import ToolOutput, content_text, fit_to_budget, full_text_bundle, to_output
@@ -106,14 +106,18 @@ class _Batch:
         if policy == "deny":
             self._finish(slot, "denied", ToolOutput(POLICY_DENIED.format(name=slot.name), is_error=True))
             return False
-        if policy == "allow":
+        record = self.context.record
+        untrusted = record is not None and not record.trusted
+        if policy == "allow" and not untrusted:     # a record this user did not write asks whatever the policy
             return True
         self.emit(ConsentRequested(slot.id, slot.name, slot.input))
         approver = self.context.approver or ask_in_console
         try:
-            approved = approver(ToolCall(slot.id, slot.name, slot.input, slot.tool, policy))
+            approved = approver(ToolCall(slot.id, slot.name, slot.input, slot.tool, policy, record))
         except ConsentUnavailable:
-            self._finish(slot, "denied", ToolOutput(NO_CONSENT_CHANNEL.format(name=slot.name), is_error=True))
+            refusal = (UNTRUSTED_RECORD.format(path=record.path or "a store file") if untrusted and record
+                       else NO_CONSENT_CHANNEL.format(name=slot.name))
+            self._finish(slot, "denied", ToolOutput(refusal, is_error=True))
             return False
         except Exception as exc:  # noqa: BLE001 - a broken consent UI must never mean "yes"
             self._finish(slot, "denied", ToolOutput(f"The tool call was not run: asking the user failed "
