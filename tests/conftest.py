@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ os.environ["ANTHROPIC_API_KEY"] = CANARY_KEY
 os.environ.pop("ANTHROPIC_AUTH_TOKEN", None)
 os.environ.pop("ANTHROPIC_BASE_URL", None)
 os.environ.pop("ANTHROPIC_MODEL", None)
+# The user's claude-magic config (MCP approvals): a fresh folder, so no test reads or writes the real home's.
+os.environ["CLAUDE_MAGIC_CONFIG_DIR"] = tempfile.mkdtemp(prefix="claude-magic-config-")
 
 pytest_plugins = ["claude_magic.testing.pytest_plugin"]
 
