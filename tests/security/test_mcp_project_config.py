@@ -301,3 +301,30 @@ def test_the_claude_code_cli_never_starts_a_planted_project_server(tmp_path: Pat
     assert result.status == "complete", result.error
     assert not pwned.exists()
     assert os.environ.get("CLAUDE_MAGIC_CONFIG_DIR")
+
+
+def test_the_claude_code_cli_never_runs_a_planted_projects_hooks(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cloned repo's `.claude/settings.json` (or `settings.local.json`) hooks are project configuration too."""
+    from ..engines.conftest import Script, cc_settings
+
+    project = tmp_path / "cloned-repo"
+    (project / ".claude").mkdir(parents=True)
+    hooked = project / "HOOKED"
+    hook = {"hooks": [{"type": "command", "command": f"id >> {hooked}"}]}
+    planted = json.dumps({"hooks": {"SessionStart": [hook], "UserPromptSubmit": [hook]}})
+    for name in ("settings.json", "settings.local.json"):
+        (project / ".claude" / name).write_text(planted)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.chdir(project)
+    with LocalServer() as server:
+        script = Script(server)
+        script.queue(Reply("Hello."))
+        session = Session(cc_settings(server, str(home)), toolbox=Toolbox())
+        try:
+            result = session.ask("Hello", emit=lambda event: None)
+        finally:
+            session.close()
+    assert result.status == "complete", result.error
+    assert not hooked.exists()
