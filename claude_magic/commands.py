@@ -349,7 +349,8 @@ def auth(session: Session, arguments: list[str]) -> str:
     return auth_report(session.settings)
 
 
-@command("mcp", "mcp [add|rm|restart]    MCP servers: status, tools, last error; add, remove or restart one")
+@command("mcp", "mcp [add|rm|approve|…]  MCP servers: status, tools, last error; add, remove, restart one; "
+                "approve or revoke a project .mcp.json's server")
 def mcp(session: Session, arguments: list[str]) -> str:
     from .mcp.commands import mcp_command
 

@@ -14,7 +14,7 @@ os.environ["ANTHROPIC_API_KEY"] = CANARY_KEY
 os.environ.pop("ANTHROPIC_AUTH_TOKEN", None)
 os.environ.pop("ANTHROPIC_BASE_URL", None)
 os.environ.pop("ANTHROPIC_MODEL", None)
-# The user's own claude-magic folder (store marks, approvals): a fresh one for the suite, never the real one.
+# The user's own claude-magic folder (store marks, MCP approvals): a fresh one for the suite, never the real one.
 os.environ["CLAUDE_MAGIC_CONFIG_DIR"] = tempfile.mkdtemp(prefix="claude-magic-config-")
 
 pytest_plugins = ["claude_magic.testing.pytest_plugin"]

@@ -1,4 +1,4 @@
-"""`%claude mcp`: list the servers (status, tools, last error); add, remove and restart one."""
+"""`%claude mcp`: list the servers (status, tools, last error); add, remove, restart, approve and revoke one."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from ..secrets import redact
 from .attach import attach
 from .config import parse_server
 from .dependency import require_mcp
+from .display import visible
 from .source import McpToolSource
 
 __all__ = ["mcp_command", "USAGE"]
 
 USAGE = ("usage: %claude mcp [list] | add NAME [--env K=V]... -- COMMAND [ARGS...] | "
-         "add NAME --url URL [--sse] [--header 'K: V']... | remove NAME | restart [NAME]")
+         "add NAME --url URL [--sse] [--header 'K: V']... | remove NAME | restart [NAME] | approve NAME | revoke NAME")
 
 
 def mcp_command(session: Any, arguments: list[str]) -> str:
@@ -37,6 +38,10 @@ def mcp_command(session: Any, arguments: list[str]) -> str:
         if len(rest) > 1:
             raise ClaudeMagicError("usage: %claude mcp restart [NAME]")
         return restart(source, rest[0] if rest else None)
+    if action in ("approve", "revoke"):
+        if len(rest) != 1:
+            raise ClaudeMagicError(f"usage: %claude mcp {action} NAME")
+        return approve(source, rest[0]) if action == "approve" else revoke(source, rest[0])
     raise ClaudeMagicError(f"Unknown `%claude mcp` action {action!r}. {USAGE}")
 
 
@@ -44,7 +49,7 @@ def listing(source: McpToolSource) -> str:
     """The servers as a table: status, tools, what starts them, where configured, the last error."""
     servers = source.servers()
     lines: list[str] = []
-    if servers:
+    if servers or source.pending:
         source.manager.refresh_status()
         tools = source.tools(start=False)
         lines += ["| server | status | tools | starts with | configured in | last error |", "|---|---|---|---|---|---|"]
@@ -55,6 +60,10 @@ def listing(source: McpToolSource) -> str:
             error = connection.last_error or "; ".join(source.notes(config.name))
             lines.append(f"| {config.name} | {_status(connection.status)} | {count} | {_cell(config.summary)} | "
                          f"{_cell(config.origin)} | {_cell(error)} |")
+        for name, item in source.pending.items():
+            lines.append(f"| {name} | needs approval | — | {_cell(item.server.summary)} | {_cell(str(item.path))} | "
+                         f"not started: a project file configures it; if you trust it, "
+                         f"`%claude mcp approve {name}` |")
         lines += ["", "Servers start when a turn first needs their tools; their tools are named "
                   "`mcp__SERVER__TOOL` and ask before each call (`%config ClaudeMagic.tool_policies = "
                   "{'mcp__SERVER__*': 'allow'}` to allow one server's tools). `%claude tools` lists them."]
@@ -130,8 +139,26 @@ def add(source: McpToolSource, words: list[str]) -> str:
     return f"Added MCP server `{name}` ({redact(server.summary)}). " + _state(source, name)
 
 
+def approve(source: McpToolSource, name: str) -> str:
+    """`approve NAME`: trust a project `.mcp.json` server with its file's current content, then start it."""
+    item = source.approve(name)
+    require_mcp()
+    source.servers()
+    source.tools([f"mcp__{name}__*"], start=True)
+    return (f"Approved MCP server `{name}` of {visible(str(item.path))}: `{item.server.summary}` (remembered in "
+            f"{visible(str(source.approvals.path))} for this content of the file; a change asks again). "
+            + _state(source, name))
+
+
+def revoke(source: McpToolSource, name: str) -> str:
+    """`revoke NAME`: forget the approval; the server stops and waits for approval again."""
+    item = source.revoke(name)
+    return (f"Revoked the approval of MCP server `{name}` of {visible(str(item.path))}: it is stopped and "
+            "waits for approval again.")
+
+
 def remove(source: McpToolSource, name: str) -> str:
-    if name not in source.servers():
+    if name not in source.servers() and name not in source.pending:
         raise ClaudeMagicError(f"No MCP server named {name!r}; {_known(source)}")
     source.remove(name)
     return f"Removed MCP server `{name}` for this session; its tools are no longer offered."
@@ -172,4 +199,4 @@ def _status(status: str) -> str:
 
 
 def _cell(text: str) -> str:
-    return redact(text).replace("|", "&#124;").replace("\n", " ")
+    return visible(redact(text)).replace("|", "&#124;")

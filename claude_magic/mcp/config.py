@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +14,10 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..secrets import redact, register_secrets
+from .display import visible
 
 __all__ = ["ServerConfig", "parse_servers", "parse_server", "config_files", "notebook_folder", "read_config_file",
-           "ServersDict", "TRANSPORTS", "CONFIG_FILE"]
+           "ConfigFile", "ServersDict", "TRANSPORTS", "CONFIG_FILE"]
 
 CONFIG_FILE = ".mcp.json"
 TRANSPORTS = ("stdio", "http", "sse")
@@ -22,6 +25,7 @@ _SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _STDIO_KEYS = frozenset({"type", "command", "args", "env", "cwd"})
 _REMOTE_KEYS = frozenset({"type", "url", "headers"})
+MAX_CONFIG_BYTES = 1024 * 1024                    # a `.mcp.json` is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -37,22 +41,26 @@ class ServerConfig:
     url: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     origin: str = ""                                  # where it was configured: a file, the config, `%claude mcp add`
+    variables: tuple[str, ...] = ()                   # the `${VAR}` names its entry expands (values never shown)
 
     def __repr__(self) -> str:
         return f"<ServerConfig {self.name!r} {self.summary}>"
 
     @property
     def summary(self) -> str:
-        """What starts it, secrets left out: the command line and env names, or the URL and header names."""
+        """What starts it, exactly and on one line, secrets left out: the command line (shell-quoted) and env
+        names, or the URL and header names; then the environment variables it reads. Invisible characters show."""
         if self.transport == "stdio":
-            text = " ".join([self.command, *self.args])
+            text = shlex.join([self.command, *self.args])
             if self.env:
                 text += f" (env: {', '.join(sorted(self.env))})"
         else:
             text = f"{self.transport} {self.url}"
             if self.headers:
                 text += f" (headers: {', '.join(sorted(self.headers))})"
-        return redact(text)
+        if self.variables:
+            text += f" (expands {', '.join('$' + name for name in self.variables)})"
+        return visible(redact(text))
 
     def to_json(self) -> dict[str, Any]:
         """The `.mcp.json` / Agent SDK shape (values in full: for the SDK and files only, never for display)."""
@@ -124,13 +132,28 @@ def _parse(name: str, entry: Any, origin: str, where: str) -> ServerConfig:
         args = tuple(_expand(_string(arg, where, "args[]")) for arg in _list(entry.get("args", []), where))
         env = _secret_map(entry.get("env", {}), where, "env")
         cwd = entry.get("cwd")
+        variables = _variables(entry)                  # every value is a checked string (or list/map of them) now
         return ServerConfig(name, "stdio", command=command, args=args, env=env,
-                            cwd=_expand(_string(cwd, where, "cwd")) if cwd is not None else None, origin=origin)
+                            cwd=_expand(_string(cwd, where, "cwd")) if cwd is not None else None, origin=origin,
+                            variables=variables)
     url = _expand(_string(entry.get("url"), where, "url"))
     if not url.startswith(("http://", "https://")):
         raise ConfigurationError(f"{where}: url must start with http:// or https://")
     headers = _secret_map(entry.get("headers", {}), where, "headers")
-    return ServerConfig(name, transport, url=url, headers=headers, origin=origin)
+    return ServerConfig(name, transport, url=url, headers=headers, origin=origin, variables=_variables(entry))
+
+
+def _variables(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """The `${VAR}` names a checked entry expands (its strings, its lists' and maps' strings), each once, in order."""
+    texts: list[str] = []
+    for value in entry.values():
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, Mapping):
+            texts += [item for item in value.values() if isinstance(item, str)]
+        elif isinstance(value, (list, tuple)):
+            texts += [item for item in value if isinstance(item, str)]
+    return tuple(dict.fromkeys(match.group(1) for text in texts for match in _VARIABLE.finditer(text)))
 
 
 def _string(value: Any, where: str, key: str) -> str:
@@ -199,12 +222,35 @@ def config_files(folders: Iterable[Path | None]) -> list[Path]:
     return found
 
 
-def read_config_file(path: Path) -> dict[str, ServerConfig]:
-    """One `.mcp.json` file's servers (a one-line `ConfigurationError` when it is not valid)."""
+@dataclass(frozen=True)
+class ConfigFile:
+    """One `.mcp.json` as read: its servers and the SHA-256 of the exact bytes they were parsed from."""
+
+    path: Path
+    digest: str
+    servers: dict[str, ServerConfig]
+
+
+def read_config_file(path: Path) -> ConfigFile:
+    """One `.mcp.json` file's servers (a one-line `ConfigurationError` when it is not valid, whatever it holds)."""
+    shown = visible(str(path))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
-        raise ConfigurationError(f"Could not read {path}: {error.strerror}") from None
+        raise ConfigurationError(f"Could not read {shown}: {error.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigurationError(f"{shown} is larger than {MAX_CONFIG_BYTES:,} bytes: not read")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{shown} is not UTF-8 text") from None
     except ValueError as error:
-        raise ConfigurationError(f"{path} is not valid JSON: {error}") from None
-    return parse_servers(data, str(path))
+        raise ConfigurationError(f"{shown} is not valid JSON: {visible(str(error))}") from None
+    except RecursionError:
+        raise ConfigurationError(f"{shown} is nested too deeply to be an MCP configuration") from None
+    try:
+        servers = parse_servers(data, shown)
+    except ConfigurationError as error:
+        raise ConfigurationError(visible(str(error))) from None
+    return ConfigFile(path, hashlib.sha256(raw).hexdigest(), servers)

@@ -6,19 +6,44 @@ import os
 import sys
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigurationError
+from ..errors import ClaudeMagicError, ConfigurationError
 from ..tools.consent import is_pattern
-from .config import ServerConfig, config_files, notebook_folder, read_config_file
+from .approvals import Approvals
+from .config import ConfigFile, ServerConfig, config_files, notebook_folder, read_config_file
 from .dependency import INSTALL_HINT, mcp_available
+from .display import visible
 from .manager import McpManager
 from .tools import PREFIX, McpTool, build_tools, split_tool_name
 
-__all__ = ["McpToolSource", "default_source"]
+__all__ = ["McpToolSource", "default_source", "FileServer"]
 
 DEFAULT_START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class FileServer:
+    """A server that comes from a project's `.mcp.json`: which file, and the hash of the content it was read from."""
+
+    server: ServerConfig
+    path: Path
+    digest: str
+
+    @property
+    def key(self) -> str:
+        """This server of this file content (a changed file is a new key: its hint is shown again)."""
+        return f"{self.path}\0{self.digest}\0{self.server.name}"
+
+    @property
+    def approval_hint(self) -> str:
+        """The one line that says what would run and how to approve it."""
+        name = self.server.name
+        action = "run" if self.server.transport == "stdio" else "connect to"
+        return (f"MCP server `{name}` in {visible(str(self.path))} was not started: it would {action} "
+                f"`{self.server.summary}`. If you trust it: `%claude mcp approve {name}`.")
 
 
 class McpToolSource:
@@ -28,10 +53,19 @@ class McpToolSource:
     position stays): `.mcp.json` in the notebook's folder, `.mcp.json` in the current folder,
     `ClaudeMagic.mcp_servers`, then `%claude mcp add`; `%claude mcp remove` hides a server for the session.
     A server starts when a turn (or `%claude tools`) first needs its tools.
+
+    A project's file is not the user's own configuration: its servers are `pending` (never started, never
+    contacted, not handed to the Claude Code CLI) until the user approves that file's exact content
+    (`%claude mcp approve NAME`, kept in `Approvals`); a server of the same name that the user configured
+    (`ClaudeMagic.mcp_servers`, `%claude mcp add`) replaces it and needs no approval.
     """
 
-    def __init__(self, manager: McpManager | None = None, folders: Iterable[Path] | None = None) -> None:
+    def __init__(self, manager: McpManager | None = None, folders: Iterable[Path] | None = None,
+                 approvals: Approvals | None = None) -> None:
         self.manager = manager or McpManager()
+        self.approvals = approvals or Approvals()
+        self.pending: dict[str, FileServer] = {}
+        self.from_files: dict[str, FileServer] = {}
         self.configured: dict[str, ServerConfig] = {}
         self.added: dict[str, ServerConfig] = {}
         self.removed: set[str] = set()
@@ -39,7 +73,7 @@ class McpToolSource:
         self.start_timeout: float | None = DEFAULT_START_TIMEOUT
         self.config_errors: list[str] = []
         self._folders = list(folders) if folders is not None else None
-        self._files: dict[Path, tuple[float, dict[str, ServerConfig] | str]] = {}
+        self._files: dict[Path, tuple[tuple[int, int, int], ConfigFile | str]] = {}
         self._built: dict[str, tuple[int, list[McpTool], list[str]]] = {}
         self._warned: set[str] = set()
         self._lock = threading.RLock()
@@ -55,42 +89,92 @@ class McpToolSource:
         found = [notebook_folder(self.user_ns), Path(os.getcwd())]
         return [folder for folder in found if folder is not None]
 
-    def servers(self) -> dict[str, ServerConfig]:
-        """Every configured server in order (files are re-read when they change); the manager follows."""
+    def servers(self, *, hint: bool = True) -> dict[str, ServerConfig]:
+        """Every server that may start, in order (files are re-read when they change); the manager follows.
+
+        A project file's server that is not approved for the file's current content is left out and put
+        in `pending` (with one line, once per content, on how to approve it, unless `hint` is False).
+        """
         with self._lock:
             merged: dict[str, ServerConfig] = {}
+            files: dict[str, FileServer] = {}
             errors: list[str] = []
             for path in config_files(self.folders()):
                 loaded = self._read(path)
                 if isinstance(loaded, str):
                     errors.append(loaded)
-                else:
-                    for name, server in loaded.items():
-                        merged.setdefault(name, server)   # the notebook's folder comes first and wins
+                    continue
+                for name, server in loaded.servers.items():
+                    files.setdefault(name, FileServer(server, loaded.path, loaded.digest))  # the notebook's wins
+            merged.update({name: item.server for name, item in files.items()})
             merged.update(self.configured)
             merged.update(self.added)
             for name in self.removed:
                 merged.pop(name, None)
+            approved: dict[tuple[Path, str], set[str]] = {}
+            pending: dict[str, FileServer] = {}
+            for name, item in files.items():
+                if name in self.configured or name in self.added or name in self.removed:
+                    continue                          # the user's own replaces (or hides) the file's
+                version = (item.path, item.digest)
+                if version not in approved:
+                    approved[version] = self.approvals.approved(item.path, item.digest)
+                if name not in approved[version]:
+                    pending[name] = item
+                    del merged[name]
             self.config_errors = errors
+            self.pending = pending
+            self.from_files = {name: item for name, item in files.items() if merged.get(name) is item.server}
             for error in errors:
                 self._warn(error)
+            for item in pending.values() if hint else ():
+                self._warn(item.approval_hint, key=item.key)
             self.manager.configure(merged)
             return merged
 
-    def _read(self, path: Path) -> dict[str, ServerConfig] | str:
+    def _read(self, path: Path) -> ConfigFile | str:
         try:
-            mtime = path.stat().st_mtime
+            status = path.stat()
         except OSError as error:
-            return f"Could not read {path}: {error.strerror}"
+            return f"Could not read {visible(str(path))}: {error.strerror}"
+        stamp = (status.st_mtime_ns, status.st_size, status.st_ino)
         cached = self._files.get(path)
-        if cached is not None and cached[0] == mtime:
+        if cached is not None and cached[0] == stamp:
             return cached[1]
         try:
-            loaded: dict[str, ServerConfig] | str = read_config_file(path)
+            loaded: ConfigFile | str = read_config_file(path)
         except ConfigurationError as error:
             loaded = str(error)
-        self._files[path] = (mtime, loaded)
+        self._files[path] = (stamp, loaded)
         return loaded
+
+    def approve(self, name: str) -> FileServer:
+        """`%claude mcp approve NAME`: remember the approval of this server of its file's current content."""
+        self.servers(hint=False)
+        item = self.pending.get(name)
+        if item is None:
+            if name in self.from_files:
+                raise ClaudeMagicError(f"MCP server `{name}` from {visible(str(self.from_files[name].path))} is "
+                                       "already approved.")
+            raise ClaudeMagicError(f"No MCP server named {name!r} waits for approval; "
+                                   f"{self._waiting()}")
+        self.approvals.approve(item.path, item.digest, name)
+        return item
+
+    def revoke(self, name: str) -> FileServer:
+        """`%claude mcp revoke NAME`: forget the approval (the server stops and waits for approval again)."""
+        self.servers(hint=False)
+        item = self.from_files.get(name) or self.pending.get(name)
+        if item is None or not self.approvals.revoke(item.path, name):
+            raise ClaudeMagicError(f"No approved project MCP server named {name!r} "
+                                   f"({', '.join(self.from_files) or 'none is approved'}).")
+        self._warned.add(item.key)                    # the user just did this: no hint line about it
+        self.servers()
+        return item
+
+    def _waiting(self) -> str:
+        names = ", ".join(self.pending)
+        return f"waiting: {names}" if names else "no project server waits for approval (`%claude mcp` lists them)"
 
     def set_configured(self, servers: dict[str, ServerConfig]) -> None:
         """`ClaudeMagic.mcp_servers`, parsed."""
@@ -151,11 +235,13 @@ class McpToolSource:
         built = self._built.get(server)
         return list(built[2]) if built else []
 
-    def _warn(self, line: str, once: bool = True) -> None:
-        """One line on stderr (shown under the running cell), once per distinct message unless `once` is False."""
-        if once and line in self._warned:
+    def _warn(self, line: str, once: bool = True, key: str | None = None) -> None:
+        """One line on stderr (shown under the running cell), once per distinct message (or `key`) unless `once`
+        is False."""
+        key = key or line
+        if once and key in self._warned:
             return
-        self._warned.add(line)
+        self._warned.add(key)
         print(f"claude-magic: {line}", file=sys.stderr, flush=True)
 
 

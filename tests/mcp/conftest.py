@@ -38,6 +38,21 @@ def configure(source: McpToolSource, servers: dict[str, Any]) -> None:
     source.set_configured(parse_servers(servers, "test"))
 
 
+def approve_files(source: McpToolSource) -> None:
+    """Approve every project `.mcp.json` server that waits (as `%claude mcp approve NAME` does)."""
+    source.servers(hint=False)
+    for name in list(source.pending):
+        source.approve(name)
+
+
+@pytest.fixture(autouse=True)
+def approvals_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own approvals (`$CLAUDE_MAGIC_CONFIG_DIR`), so approving in one never trusts a file in another."""
+    folder = tmp_path / "user-config"
+    monkeypatch.setenv("CLAUDE_MAGIC_CONFIG_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def source(tmp_path: Path) -> Iterator[McpToolSource]:
     """A source reading `.mcp.json` from `tmp_path` only; its servers are stopped afterwards."""

@@ -15,7 +15,7 @@ from claude_magic.session import Session
 from claude_magic.tools import Toolbox
 from claude_magic.tools.consent import configured_policy
 
-from .conftest import ENV_TOKEN, configure, stdio, time_server
+from .conftest import ENV_TOKEN, approve_files, configure, stdio, time_server
 
 
 def write_config(folder: Path, servers: dict) -> Path:
@@ -77,6 +77,8 @@ def test_the_notebooks_folder_comes_first_then_the_current_folder(tmp_path: Path
     assert notebook_folder() == notebook_dir.resolve()
     source = McpToolSource()
     try:
+        assert list(source.servers()) == [] and list(source.pending) == ["shared", "nb", "here"]
+        approve_files(source)
         servers = source.servers()
         assert list(servers) == ["shared", "nb", "here"]
         assert list(servers["shared"].args) == stdio()["args"]      # the notebook's folder wins
@@ -110,7 +112,9 @@ def test_a_broken_file_is_reported_not_fatal(tmp_path: Path, capsys: pytest.Capt
     import os
 
     os.utime(tmp_path / ".mcp.json", (1, 1))
-    assert list(source.servers()) == ["ok"] and source.config_errors == []
+    assert list(source.servers()) == [] and list(source.pending) == ["ok"] and source.config_errors == []
+    approve_files(source)
+    assert list(source.servers()) == ["ok"]
     source.manager.close()
 
 

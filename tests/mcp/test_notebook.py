@@ -17,6 +17,8 @@ from .conftest import ENV_TOKEN, STDIO_SERVER
 CELLS = [
     "%load_ext claude_magic",
     "%config ClaudeMagic.tool_policies = {'mcp__time__*': 'allow', 'mcp__notes__echo': 'allow'}",
+    "%claude mcp approve time",                                  # a project file's servers start once approved
+    "%claude mcp approve notes",
     "%%claude\nWhat time is it in Tokyo? Then echo 'done'.",
     "%claude mcp",
 ]
@@ -49,9 +51,11 @@ def test_a_notebook_uses_the_servers_of_its_folders_mcp_json(tmp_path: Path, mon
     time_result, echo_result = requests[1]["messages"][-1]["content"]
     assert json.loads(time_result["content"])["timezone"] == "Asia/Tokyo"
     assert echo_result["content"] == "echo: done"
-    answer = output_text(ran.cells[2])
+    approved = output_text(ran.cells[2]) + output_text(ran.cells[3])
+    assert "Approved MCP server `time`" in approved and "Approved MCP server `notes`" in approved
+    answer = output_text(ran.cells[4])
     assert "It is evening in Tokyo" in answer and "mcp__time__get_current_time" in answer
-    listing = output_text(ran.cells[3])
+    listing = output_text(ran.cells[5])
     assert "| time | running | 2 |" in listing and "| notes | running |" in listing
     saved = (workdir / "analysis.ipynb").read_text(encoding="utf-8")
     assert ENV_TOKEN not in saved and ENV_TOKEN not in json.dumps(requests)

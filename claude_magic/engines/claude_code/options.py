@@ -49,6 +49,12 @@ def session_options(settings: Settings, kernel_tools: list[dict[str, Any]],
         "include_partial_messages": True,
         "permission_mode": "default",
         "client_app": "claude-magic",
+        # Exactly the MCP servers claude-magic shows (the user's own and approved project ones): the CLI must
+        # not load a project's `.mcp.json` itself (in SDK mode it asks nobody before starting them).
+        "strict_mcp_config": True,
+        # The user's own Claude Code settings only: a project's `.claude/settings*.json` (a cloned repo's) can
+        # hold hooks, which the CLI would run as commands with nobody asked.
+        "setting_sources": ["user"],
     }
     if mcp_servers:
         fields["mcp_servers"] = dict(mcp_servers)
