@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..conversation import INTERRUPTED_TOOL_RESULT
-from ..events import ConsentRequested, Event, ToolCallFinished, ToolCallStarted
+from ..events import Event, ToolCallFinished, ToolCallStarted
 from ..secrets import redact, redact_content
 from ..settings import Settings
 from .asyncloop import shared_loop
 from .bundles import MimeBundle
-from .consent import DECLINED, NO_CONSENT_CHANNEL, POLICY_DENIED, UNTRUSTED_RECORD, ConsentUnavailable, ask_in_console
 from .context import ToolCall, ToolContext
 from .deadline import ToolCancelled, ToolTimeout, call_with_deadline, raise_in_thread
+from .decision import decide
 from .output import ToolOutput, content_text, fit_to_budget, full_text_bundle, to_output
 from .registry import Tool, ToolInputError
 
@@ -102,31 +102,11 @@ class _Batch:
             self._finish(slot, "failed", ToolOutput(f"There is no tool named {slot.name!r} in this session "
                                                     f"(available: {available or 'none'}).", is_error=True))
             return False
-        policy = self.toolbox.policy(slot.name)
-        if policy == "deny":
-            self._finish(slot, "denied", ToolOutput(POLICY_DENIED.format(name=slot.name), is_error=True))
-            return False
-        record = self.context.record
-        untrusted = record is not None and not record.trusted
-        if policy == "allow" and not untrusted:     # a record this user did not write asks whatever the policy
-            return True
-        self.emit(ConsentRequested(slot.id, slot.name, slot.input))
-        approver = self.context.approver or ask_in_console
-        try:
-            approved = approver(ToolCall(slot.id, slot.name, slot.input, slot.tool, policy, record))
-        except ConsentUnavailable:
-            refusal = (UNTRUSTED_RECORD.format(path=record.path or "a store file") if untrusted and record
-                       else NO_CONSENT_CHANNEL.format(name=slot.name))
-            self._finish(slot, "denied", ToolOutput(refusal, is_error=True))
-            return False
-        except Exception as exc:  # noqa: BLE001 - a broken consent UI must never mean "yes"
-            self._finish(slot, "denied", ToolOutput(f"The tool call was not run: asking the user failed "
-                                                    f"({type(exc).__name__}: {exc}).", is_error=True))
-            return False
-        if approved is not True:
-            self._finish(slot, "denied", ToolOutput(DECLINED, is_error=True))
-            return False
-        return True
+        call = ToolCall(slot.id, slot.name, slot.input, slot.tool, self.toolbox.policy(slot.name))
+        decision = decide(call, self.context, self.emit)
+        if not decision:
+            self._finish(slot, "denied", ToolOutput(decision.refusal, is_error=True))
+        return decision.allowed
 
     # -- running ---------------------------------------------------------------------------------
     def _start(self, slot: _Slot) -> None:

@@ -21,8 +21,9 @@ from ...events import Notice, ToolCallFinished, ToolCallStarted, TurnFinished, T
 from ...results import TurnResult
 from ...secrets import redact, redact_content, register_secrets
 from ...tools.asyncloop import LoopThread
-from ...tools.consent import DECLINED, POLICY_DENIED, ConsentUnavailable, ask_in_console, configured_policy
-from ...tools.context import ToolCall
+from ...tools.consent import configured_policy
+from ...tools.context import ToolCall, ToolContext
+from ...tools.decision import decide
 from ...tools.output import content_text
 from ..base import TurnRequest, offered_definitions
 from .auth import INSTALL_HINT, LoginStatus, sdk_installed
@@ -514,32 +515,18 @@ class _Turn:
         policy = configured_policy(name, policies) or "ask"
         emit = self.request.emit
         emit(ToolCallStarted(tool_use_id, name, arguments))
-        allowed, message, status = policy == "allow", "", "denied"
-        if policy == "deny":
-            message = POLICY_DENIED.format(name=name)
-        elif policy == "ask":
-            from ...events import ConsentRequested
-
-            emit(ConsentRequested(tool_use_id, name, arguments))
-            context = self.request.tool_context
-            approver = getattr(context, "approver", None) or ask_in_console
-            try:
-                allowed = approver(ToolCall(tool_use_id, name, arguments, None, policy)) is True
-                message = "" if allowed else DECLINED
-            except ConsentUnavailable:
-                from ...tools.consent import NO_CONSENT_CHANNEL
-
-                message = NO_CONSENT_CHANNEL.format(name=name)
-            except KeyboardInterrupt:
-                reply.set_result((False, INTERRUPTED_TOOL_RESULT))
-                emit(ToolCallFinished(tool_use_id, name, "interrupted", INTERRUPTED_TOOL_RESULT, True, 0.0))
-                raise
-            except Exception as exc:  # noqa: BLE001 - a broken consent UI must never mean "yes"
-                message = f"The tool call was not run: asking the user failed ({type(exc).__name__}: {exc})."
+        context = self.request.tool_context or ToolContext()
+        try:
+            decision = decide(ToolCall(tool_use_id, name, arguments, None, policy), context, emit)
+        except KeyboardInterrupt:
+            reply.set_result((False, INTERRUPTED_TOOL_RESULT))
+            emit(ToolCallFinished(tool_use_id, name, "interrupted", INTERRUPTED_TOOL_RESULT, True, 0.0))
+            raise
+        allowed, message = decision.allowed, decision.refusal
         if allowed:
             self.cli_calls[tool_use_id] = (display_name(name), time.perf_counter())
         else:
-            emit(ToolCallFinished(tool_use_id, name, status, message, True, 0.0))
+            emit(ToolCallFinished(tool_use_id, name, "denied", message, True, 0.0))
         reply.set_result((allowed, message))
 
 
