@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import ClaudeMagicError, ConfigurationError, TurnInterrupted
-from .request import EFFORT_LEVELS
 from .results import TurnResult
 from .session import get_session
-from .settings import Settings, TurnOptions
+from .settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, Settings, TurnOptions, check_choice
 
 __all__ = ["ask", "turn_settings", "raise_for_result", "check_output"]
 
@@ -20,22 +19,17 @@ def turn_settings(base: Settings, *, model: str | None = None, system: str | Non
                   cell_id: str | None = None, engine: str | None = None, fresh: bool = False,
                   in_cell: bool = False) -> tuple[Settings, TurnOptions]:
     """Validate per-turn options and apply them over the session defaults."""
-    from .engines.base import ENGINE_NAMES
-
-    if engine is not None and engine not in ENGINE_NAMES:
-        raise ConfigurationError(f"engine must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
+    check_choice("engine", engine, ENGINE_NAMES)
     if max_tokens is not None and max_tokens < 1:
         raise ConfigurationError(f"max_tokens must be a positive integer, not {max_tokens}")
-    if effort is not None and effort not in EFFORT_LEVELS:
-        raise ConfigurationError(f"effort must be one of {', '.join(EFFORT_LEVELS)}, not {effort!r}")
+    check_choice("effort", effort, EFFORT_LEVELS)
     if think is not None and think != "adaptive":
         try:
             think = int(think)
         except (TypeError, ValueError):
             raise ConfigurationError(f"--think takes no value (adaptive) or a token budget such as 4000, "
                                      f"not {think!r}") from None
-    if cache_ttl is not None and cache_ttl not in ("5m", "1h"):
-        raise ConfigurationError(f"cache ttl must be 5m or 1h, not {cache_ttl!r}")
+    check_choice("cache ttl", cache_ttl, CACHE_TTLS)
     if model is not None and not model.strip():
         raise ConfigurationError("the model name is empty")
     if effort is not None and think is None and base.thinking is None:

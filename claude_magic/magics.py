@@ -12,7 +12,7 @@ from traitlets import Bool, CInt, Dict, Enum, Float, List, TraitError, Unicode, 
 
 from .errors import ConfigurationError
 from .models import DEFAULT_MODEL
-from .settings import LIMITS, Settings, check_limit
+from .settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, LIMITS, Settings, check_limit
 
 __all__ = ["ClaudeMagic", "cell_magic_help"]
 
@@ -27,7 +27,7 @@ class ClaudeMagic(Magics):
     system = Unicode(None, allow_none=True, help="Default system prompt.").tag(config=True)
     thinking = Union([Unicode(), CInt()], default_value=None, allow_none=True,
                      help="Default thinking: None, 'adaptive' or a token budget.").tag(config=True)
-    effort = Enum(["low", "medium", "high", "xhigh", "max"], default_value=None, allow_none=True,
+    effort = Enum(list(EFFORT_LEVELS), default_value=None, allow_none=True,
                   help="Default effort level (output_config.effort).").tag(config=True)
     thinking_display = Enum(["summarized", "omitted"], default_value="summarized",
                             help="Whether thinking text is returned when thinking is on.").tag(config=True)
@@ -40,7 +40,7 @@ class ClaudeMagic(Magics):
                          "only new HTML travels). False: stock ipywidgets, for front ends where anywidget's "
                          "JavaScript cannot load.").tag(config=True)
     cache = Bool(True, help="Prompt caching (a cache breakpoint on every request).").tag(config=True)
-    cache_ttl = Enum(["5m", "1h"], default_value="5m", help="Prompt cache lifetime.").tag(config=True)
+    cache_ttl = Enum(list(CACHE_TTLS), default_value="5m", help="Prompt cache lifetime.").tag(config=True)
     base_url = Unicode(None, allow_none=True,
                        help="API endpoint; default ANTHROPIC_BASE_URL or the public API.").tag(config=True)
     max_retries = CInt(2, help="Retries made by the SDK on 429/5xx/connection errors.").tag(config=True)
@@ -68,7 +68,7 @@ class ClaudeMagic(Magics):
     headers = Dict(help="Extra HTTP headers sent with every API request, e.g. {'x-gateway-key': '...'}. "
                    "Values are treated as secrets: never shown in outputs, history, exports or errors."
                    ).tag(config=True)
-    engine = Enum(["auto", "api", "claude-code"], default_value="auto",
+    engine = Enum(list(ENGINE_NAMES), default_value="auto",
                   help="Who answers: 'api' (the Messages API with an API credential), 'claude-code' (Claude Code "
                        "through claude-agent-sdk, with its login), or 'auto' (the API when a credential resolves, "
                        "else Claude Code when it is logged in).").tag(config=True)
@@ -243,7 +243,7 @@ class ClaudeMagic(Magics):
     @argument("--max-tokens", type=int, help="Most tokens in the answer.")
     @argument("--think", nargs="?", const="adaptive", metavar="BUDGET",
               help="Show Claude's thinking: adaptive, or a token budget (>= 1024).")
-    @argument("--effort", choices=["low", "medium", "high", "xhigh", "max"], help="Effort level.")
+    @argument("--effort", choices=EFFORT_LEVELS, help="Effort level.")
     @argument("--new", action="store_true", help="Answer outside the running conversation.")
     @argument("--chat", metavar="NAME", help="Talk in the named conversation.")
     @argument("--tools", metavar="A,B", help="Offer only these tools (comma-separated).")
@@ -255,10 +255,10 @@ class ClaudeMagic(Magics):
               help="`code`: answer with one code cell, inserted below (never run).")
     @argument("--code", action="store_true", help="Same as `-f code`.")
     @argument("--no-cache", action="store_true", help="No prompt-cache breakpoint for this cell.")
-    @argument("--cache-ttl", choices=["5m", "1h"], help="Prompt-cache lifetime for this cell.")
+    @argument("--cache-ttl", choices=CACHE_TTLS, help="Prompt-cache lifetime for this cell.")
     @argument("--fresh", action="store_true", help="Ask Claude even if this cell's recorded answer could be "
               "replayed (ClaudeMagic.replay).")
-    @argument("--engine", choices=["auto", "api", "claude-code"],
+    @argument("--engine", choices=ENGINE_NAMES,
               help="Who answers this cell: the Messages API, Claude Code, or auto (ClaudeMagic.engine).")
     @argument("--schema", metavar="NAME", help="Answer as JSON fitting this schema (a pydantic model, dataclass, "
               "TypedDict or JSON-schema dict in the namespace); the validated object is the result's `output`.")

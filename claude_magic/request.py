@@ -6,11 +6,9 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .models import resolve_model
-from .settings import Settings
+from .settings import EFFORT_LEVELS, Settings, check_choice
 
-__all__ = ["build_params", "thinking_param", "EFFORT_LEVELS"]
-
-EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
+__all__ = ["build_params", "thinking_param"]
 
 
 def thinking_param(settings: Settings) -> tuple[dict[str, Any] | None, int]:
@@ -46,8 +44,7 @@ def build_params(messages: list[dict[str, Any]], settings: Settings,
     if thinking is not None:
         params["thinking"] = thinking
     if settings.effort:
-        if settings.effort not in EFFORT_LEVELS:
-            raise ConfigurationError(f"effort must be one of {', '.join(EFFORT_LEVELS)}, not {settings.effort!r}")
+        check_choice("effort", settings.effort, EFFORT_LEVELS)
         params["output_config"] = {"effort": settings.effort}
     if settings.output_format is not None:
         params["output_config"] = {**params.get("output_config", {}), "format": settings.output_format}

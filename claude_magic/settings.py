@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal, get_args
 
 from .errors import ConfigurationError
 from .models import DEFAULT_MODEL
 
-__all__ = ["Settings", "TurnOptions", "LIMITS", "check_limit"]
+__all__ = ["Settings", "TurnOptions", "LIMITS", "check_limit", "Effort", "EngineName", "CacheTtl", "EFFORT_LEVELS",
+           "ENGINE_NAMES", "CACHE_TTLS", "check_choice"]
+
+# The choices of each option, defined once: the traitlets, argparse, the Python API and the validators read these.
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+EngineName = Literal["auto", "api", "claude-code"]
+CacheTtl = Literal["5m", "1h"]
+EFFORT_LEVELS: tuple[str, ...] = get_args(Effort)
+ENGINE_NAMES: tuple[str, ...] = get_args(EngineName)
+CACHE_TTLS: tuple[str, ...] = get_args(CacheTtl)
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    """`ConfigurationError` (one line) unless `value` is None or one of `choices`."""
+    if value is not None and value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
 
 # The numeric settings' lower bounds: name -> (bound, whether the bound itself is refused, what it means).
 LIMITS: dict[str, tuple[float, bool, str]] = {

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .base import ENGINE_NAMES, Engine, Toolbox, TurnRequest
+from .base import Engine, Toolbox, TurnRequest
 
-__all__ = ["Engine", "TurnRequest", "Toolbox", "ENGINE_NAMES"]
+__all__ = ["Engine", "TurnRequest", "Toolbox"]

@@ -15,9 +15,7 @@ if TYPE_CHECKING:
     from ..results import TurnResult
     from ..settings import Settings
 
-__all__ = ["TurnRequest", "Engine", "Toolbox", "ENGINE_NAMES", "offered_definitions"]
-
-ENGINE_NAMES = ("auto", "api", "claude-code")
+__all__ = ["TurnRequest", "Engine", "Toolbox", "offered_definitions"]
 
 
 class Toolbox(Protocol):

@@ -6,9 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..errors import ConfigurationError, MissingCredentialError
-from ..settings import Settings
-from .base import ENGINE_NAMES
+from ..errors import MissingCredentialError
+from ..settings import ENGINE_NAMES, Settings, check_choice
 
 __all__ = ["choose_engine", "cached_login_status", "forget_login_status", "NOTHING_RESOLVES"]
 
@@ -69,8 +68,7 @@ def choose_engine(settings: Settings, *, api_available: Callable[[Settings], boo
                   logged_in: Callable[[Settings], bool | None] = claude_code_logged_in) -> str:
     """"api" or "claude-code" for these settings; a one-line error when "auto" finds neither."""
     engine = settings.engine
-    if engine not in ENGINE_NAMES:
-        raise ConfigurationError(f"engine must be one of {', '.join(ENGINE_NAMES)}, not {engine!r}")
+    check_choice("engine", engine, ENGINE_NAMES)
     if engine != "auto":
         return engine
     if api_available(settings):
