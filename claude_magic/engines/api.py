@@ -13,19 +13,10 @@ __all__ = ["ApiEngine", "credential_label"]
 
 def credential_label(settings: Settings) -> str:
     """A short, secret-free label of the API credential these settings use ("" if none resolves)."""
-    try:
-        from ..credentials import resolve_api_credential
-    except ImportError:
-        resolve_api_credential = None
-    if resolve_api_credential is not None:
-        info = resolve_api_credential(settings)
-        return info.label if info is not None else ""
-    import os
+    from ..credentials import resolve_api_credential
 
-    for variable, kind in (("ANTHROPIC_API_KEY", "API key"), ("ANTHROPIC_AUTH_TOKEN", "auth token")):
-        if os.environ.get(variable):
-            return f"{kind} from {variable}"
-    return ""
+    info = resolve_api_credential(settings)
+    return info.label if info is not None else ""
 
 
 class ApiEngine:
@@ -37,23 +28,11 @@ class ApiEngine:
         self.clients = clients
 
     def run_turn(self, request: TurnRequest) -> TurnResult:
-        client = self.clients.get(request.settings)
-        return run_turn(
-            client=client, conversation=request.conversation, prompt=request.prompt,
-            prompt_text=request.prompt_text, settings=request.settings, toolbox=request.toolbox,
-            tool_names=request.tool_names, emit=request.emit, cancellation=request.cancellation,
-            cell_id=request.cell_id, prices=request.prices, catalog=request.catalog,
-            tool_context=request.tool_context, credential=credential_label(request.settings),
-        )
+        return run_turn(self.clients.get(request.settings), request, credential_label(request.settings))
 
     def continue_turn(self, request: TurnRequest, result: TurnResult) -> None:
         """Go on with a replayed turn from its (changed) tool results: real requests from here on."""
-        continue_turn(
-            client=self.clients.get(request.settings), conversation=request.conversation,
-            settings=request.settings, toolbox=request.toolbox, tool_names=request.tool_names, emit=request.emit,
-            result=result, cancellation=request.cancellation, tool_context=request.tool_context,
-            catalog=request.catalog,
-        )
+        continue_turn(self.clients.get(request.settings), request, result)
         result.credential = credential_label(request.settings)
 
     def close(self) -> None:

@@ -4,50 +4,44 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
 from typing import Any
 
 from ..api_errors import cut_off_error, translate_exception
-from ..cancellation import Cancellation
 from ..client import resolved_base_url
 from ..context_window import ContextOverflow, ModelCatalog, check_fits
 from ..conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
 from ..credentials import credential_error
 from ..errors import TurnInterrupted
-from ..events import Event, Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
+from ..events import Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
 from ..models import resolve_model
-from ..pricing import Price, cost_of
+from ..pricing import cost_of
 from ..request import build_params
 from ..results import TurnResult
 from ..secrets import redact, redact_content
-from ..settings import Settings
 from ..stream import stream_step
-from .base import Toolbox
+from .base import TurnRequest
 
 __all__ = ["run_turn", "continue_turn"]
 
 
-def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, Any]], prompt_text: str,
-             settings: Settings, toolbox: Toolbox | None, tool_names: tuple[str, ...] | None,
-             emit: Callable[[Event], None], cancellation: Cancellation | None = None,
-             cell_id: str | None = None,
-             prices: dict[str, Price] | None = None, tool_context: Any = None,
-             catalog: ModelCatalog | None = None, credential: str = "") -> TurnResult:
+def run_turn(client: Any, request: TurnRequest, credential: str = "") -> TurnResult:
     """Run one prompt to the end; the conversation is valid afterwards whatever happened."""
+    conversation, settings, toolbox, emit = request.conversation, request.settings, request.toolbox, request.emit
     model = resolve_model(settings.model, settings.aliases)
-    prompt, prompt_text = redact_content(prompt), redact(prompt_text)   # an interpolated os.environ, a pasted key
-    record = TurnRecord(prompt=prompt_text, cell_id=cell_id, model=model, engine="api", credential=credential)
+    # an interpolated os.environ, a pasted key
+    prompt, prompt_text = redact_content(request.prompt), redact(request.prompt_text)
+    record = TurnRecord(prompt=prompt_text, cell_id=request.cell_id, model=model, engine="api", credential=credential)
     result = TurnResult(turn_id=record.id, model=model, conversation=conversation.name, engine="api",
                         credential=credential)
     checkpoint = _checkpoint(conversation)
     record.start = len(conversation.messages) - (1 if conversation.messages and
                                                     conversation.messages[-1]["role"] == "user" else 0)
-    tools = toolbox.definitions(tool_names) if toolbox is not None else []
+    tools = toolbox.definitions(request.tool_names) if toolbox is not None else []
     conversation.add_user(prompt)
     started = time.perf_counter()
     emit(TurnStarted(record.id, model, conversation.name, prompt_text))
     try:
-        _loop(client, conversation, settings, tools, toolbox, emit, cancellation, result, tool_context, catalog)
+        _loop(client, request, tools, result)
     except KeyboardInterrupt as interrupt:
         _answer_interrupted_tools(conversation, interrupt)
         result.status, result.error = "interrupted", str(TurnInterrupted())
@@ -55,7 +49,7 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
         _restore(conversation, checkpoint)   # not an API failure (a bad setting, a bug): no trace, keep the error
         raise
     result.duration = time.perf_counter() - started
-    result.cost = cost_of(result.usage, model, prices)
+    result.cost = cost_of(result.usage, model, request.prices)
     if not result.content and result.status != "complete" and not _has_tool_results(conversation, checkpoint):
         _restore(conversation, checkpoint)          # nothing came back: the turn leaves no trace
     else:
@@ -67,24 +61,23 @@ def run_turn(*, client: Any, conversation: Conversation, prompt: list[dict[str, 
     return result
 
 
-def continue_turn(*, client: Any, conversation: Conversation, settings: Settings, toolbox: Toolbox | None,
-                  tool_names: tuple[str, ...] | None, emit: Callable[[Event], None], result: TurnResult,
-                  cancellation: Cancellation | None = None, tool_context: Any = None,
-                  catalog: ModelCatalog | None = None) -> None:
+def continue_turn(client: Any, request: TurnRequest, result: TurnResult) -> None:
     """Go on with a started turn whose conversation ends with tool results (a replay whose tool result
     changed): the loop only, from step `result.steps`, adding to `result`; Ctrl-C ends it as interrupted."""
-    tools = toolbox.definitions(tool_names) if toolbox is not None else []
+    toolbox = request.toolbox
+    tools = toolbox.definitions(request.tool_names) if toolbox is not None else []
     try:
-        _loop(client, conversation, settings, tools, toolbox, emit, cancellation, result, tool_context, catalog,
-              first_step=result.steps)
+        _loop(client, request, tools, result, first_step=result.steps)
     except KeyboardInterrupt as interrupt:
-        _answer_interrupted_tools(conversation, interrupt)
+        _answer_interrupted_tools(request.conversation, interrupt)
         result.status, result.error = "interrupted", str(TurnInterrupted())
 
 
-def _loop(client: Any, conversation: Conversation, settings: Settings, tools: list[dict[str, Any]],
-          toolbox: Toolbox | None, emit: Callable[[Event], None], cancellation: Cancellation | None,
-          result: TurnResult, tool_context: Any, catalog: ModelCatalog | None, first_step: int = 0) -> None:
+def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result: TurnResult,
+          first_step: int = 0) -> None:
+    """Steps until Claude stops, a tool round at a time, adding to `result`."""
+    conversation, settings, toolbox, emit = request.conversation, request.settings, request.toolbox, request.emit
+    cancellation, catalog = request.cancellation, request.catalog
     base_url = resolved_base_url(settings)
     for step in range(first_step, settings.max_steps):
         params = build_params(conversation.snapshot(), settings, tools)
@@ -123,7 +116,7 @@ def _loop(client: Any, conversation: Conversation, settings: Settings, tools: li
             if toolbox is None:
                 conversation.answer_pending("No tools are available in this session.")
             else:
-                conversation.add_user(toolbox.run(calls, emit, cancellation, tool_context, settings=settings))
+                conversation.add_user(toolbox.run(calls, emit, cancellation, request.tool_context, settings=settings))
             continue
         if outcome.stop_reason == "pause_turn":
             continue

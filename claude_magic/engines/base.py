@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..pricing import Price
     from ..results import TurnResult
     from ..settings import Settings
+    from ..tools.context import ToolContext
 
 __all__ = ["TurnRequest", "Engine", "Toolbox", "offered_definitions"]
 
@@ -26,7 +27,7 @@ class Toolbox(Protocol):
         the registered tools only, no MCP server's)."""
 
     def run(self, calls: list[dict[str, Any]], emit: Callable[[Event], None],
-            cancellation: Cancellation | None, context: Any = None,
+            cancellation: Cancellation | None, context: ToolContext | None = None,
             settings: Settings | None = None) -> list[dict[str, Any]]:
         """Run `tool_use` blocks; return one `tool_result` block per call, in call order.
 
@@ -49,7 +50,7 @@ class TurnRequest:
     cell_id: str | None = None
     emit: Callable[[Event], None] = field(default=lambda _event: None)
     cancellation: Cancellation | None = None
-    tool_context: Any = None
+    tool_context: ToolContext | None = None       # the front end's consent UI and main-thread runner
     prices: dict[str, Price] = field(default_factory=dict)
     catalog: ModelCatalog | None = None
     toolbox: Toolbox | None = None
