@@ -21,6 +21,7 @@ import threading
 from functools import lru_cache
 from typing import Any
 
+from ..hidden_text import reveal
 from .mathguard import DOLLAR_HTML, markdown_dollars, scanner
 
 __all__ = ["render_markdown", "markdown_bundle", "sanitize", "escape", "code_block", "highlight", "renderer",
@@ -265,7 +266,9 @@ def markdown_bundle(text: str) -> dict[str, str]:
 
 
 def code_block(text: str, language: str | None = None) -> str:
-    """Text as a highlighted (or plain) `<pre>` block, sanitized."""
+    """Text shown verbatim (a tool call, its result) as a highlighted or plain `<pre>` block, with control,
+    bidi and zero-width characters written as visible escapes (`hidden_text.reveal`)."""
+    text = reveal(text)
     highlighted = highlight(text, language) if language else None
     body = escape(text) if highlighted is None else highlighted
     return sanitize(f'<pre style="white-space: pre-wrap; margin: 0">{body}</pre>')
