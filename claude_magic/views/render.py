@@ -51,6 +51,7 @@ _ATTRIBUTES = {
 # After sanitizing, a cell's `align` becomes claude-magic's own style from a fixed set (JupyterLab's CSS would
 # override the attribute: its cells are right-aligned).
 _ALIGN = re.compile(r'<(td|th) align="(left|right|center)"')
+_LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]+")
 _CODE_BLOCK = re.compile(r'<pre><code class="language-([\w+#.-]+)">(.*?)</code></pre>', re.S)
 _PRE_STYLE = "line-height: 125%; padding: 0.4em 0.6em; border-radius: 3px"
 
@@ -74,13 +75,21 @@ _lock = threading.Lock()        # one converter, used by one thread at a time
 _state: dict[str, Any] = {}
 
 
+def _only_language_class(element: str, attribute: str, value: str) -> str | None:
+    """A `class` survives only as a fenced block's `language-…`: any other name would borrow the page's own
+    CSS (JupyterLab's dialogs, menus and hidden states)."""
+    if attribute == "class" and not _LANGUAGE_CLASS.fullmatch(value):
+        return None
+    return value
+
+
 @lru_cache(maxsize=1)
 def _cleaner() -> Any:
     import nh3
 
     return nh3.Cleaner(
         tags=set(ALLOWED_TAGS), attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
-        url_schemes={"http", "https", "mailto"},
+        url_schemes={"http", "https", "mailto"}, attribute_filter=_only_language_class,
         link_rel="noopener noreferrer nofollow", strip_comments=True, url_relative="deny",
     )
 

@@ -83,6 +83,7 @@ OVERLAYS: dict[str, str] = {
     "huge-padding": '<p style="padding:5000px;background:green">OVERLAY-PADDING</p>',
     "opacity-hide": '<span style="opacity:0">HIDDEN-TEXT</span>',
     "colour-hide": '<span style="color:white;background:white">WHITE-TEXT</span>',
+    "page-class": '<code class="jp-Dialog lm-Widget">OVERLAY-CLASS</code>',     # JupyterLab's own CSS: a full-page box
 }
 
 
@@ -164,6 +165,8 @@ def test_sanitized_html_keeps_no_style_value_that_loads_or_moves(recorder: LeakR
             assert tag not in FETCHING_TAGS, (name, html)
             assert not FETCHING_ATTRIBUTES & set(attributes), (name, html)
             assert tag == "a" or not any("/leak/" in (value or "") for value in attributes.values()), (name, html)
+            assert re.fullmatch(r"language-[\w+#.-]+|tex2jax_ignore mathjax_ignore", attributes.get("class") or
+                                "language-x"), (name, html)
 
 
 def test_the_markdown_copy_holds_no_image_or_raw_html(recorder: LeakRecorder) -> None:
@@ -255,6 +258,11 @@ def test_a_hostile_answer_loads_nothing_live_saved_and_reloaded(lab: Lab, page: 
             outside.append(request.url)
 
     page.on("request", record)
+    # Every cell stays in the page (JupyterLab otherwise drops cells scrolled out of view), so the layout
+    # check sees every element of the answer.
+    settings = lab.root.parent / "config/lab/user-settings/@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('{"windowingMode": "none"}')
     claude_server.queue(Reply(thinking(hostile(recorder.url, VECTORS)), text(hostile_answer(recorder.url)),
                               delay=0.03, chunk=20))
     hostile_notebook(lab, recorder)
