@@ -78,9 +78,9 @@ class TurnResult:
         return f"<TurnResult {self.status} {self.model} {self.usage.output_tokens} out: {preview!r}>"
 
     def _repr_markdown_(self) -> str:
-        from .views.mathguard import markdown_dollars
+        from .views.inert_markdown import inert_markdown
 
-        return markdown_dollars(self.text)
+        return inert_markdown(self.text)
 
     def _repr_html_(self) -> str:
         """The answer as sanitized HTML (JupyterLab shows this: its Markdown renderer takes money for math)."""

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .conversation import Conversation
-from .views.mathguard import markdown_dollars
+from .views.inert_markdown import inert_markdown
 
 __all__ = ["conversation_markdown"]
 
@@ -21,7 +21,7 @@ def conversation_markdown(conversation: Conversation) -> str:
                         f"{record.usage.output_tokens:,} out{cost} · {record.status}</sub>")
         for message in conversation.messages[record.start:record.end]:
             sections += [_block_markdown(message["role"], block) for block in _blocks(message["content"])]
-    return markdown_dollars("\n\n".join(section for section in sections if section)) + "\n"
+    return inert_markdown("\n\n".join(section for section in sections if section)) + "\n"
 
 
 def _blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ClaudeMagicError, ConfigurationError
+from ..hidden_text import one_line as visible
 from ..secrets import redact
 from .attach import attach
 from .config import parse_server
 from .dependency import require_mcp
-from .display import visible
 from .source import McpToolSource
 
 __all__ = ["mcp_command", "USAGE"]

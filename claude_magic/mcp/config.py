@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
+from ..hidden_text import one_line as visible
 from ..secrets import redact, register_secrets
-from .display import visible
 
 __all__ = ["ServerConfig", "parse_servers", "parse_server", "config_files", "notebook_folder", "read_config_file",
            "ConfigFile", "ServersDict", "TRANSPORTS", "CONFIG_FILE"]

@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from ..cancellation import Cancellation
+from ..hidden_text import hidden_notice, reveal
 from ..tools.consent import requester
 from ..tools.context import ToolCall
 from ..views.render import code_block, escape
@@ -19,6 +20,7 @@ from ..views.widgets import close_widget
 __all__ = ["ConsentBox"]
 
 _POLL = 0.1
+_WARNING = "color: #b60; margin: 0.3em 0"
 _BOX = "border: 1px solid #d9a400; border-radius: 4px; padding: 0.3em 0.6em; background: rgba(255, 200, 0, 0.08)"
 
 
@@ -29,8 +31,10 @@ def request_html(call: ToolCall) -> str:
     body = code_block(code, "python") if isinstance(code, str) else ""
     if arguments or not body:
         body += code_block(json.dumps(arguments, indent=2, ensure_ascii=False, default=repr), "json")
-    return (f'<div style="{_BOX}"><b>{escape(requester(call))} wants to run <code>{escape(call.name)}</code></b> — '
-            f"allow it?{body}</div>")
+    notice = hidden_notice(call.input, "This code" if isinstance(code, str) else "This call")
+    warning = f'<div style="{_WARNING}"><b>{escape(notice)}</b></div>' if notice else ""
+    return (f'<div style="{_BOX}"><b>{escape(requester(call))} wants to run <code>{escape(reveal(call.name))}</code>'
+            f"</b> — allow it?{warning}{body}</div>")
 
 
 class ConsentBox:

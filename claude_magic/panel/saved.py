@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..views.cards import MUTED
-from ..views.mathguard import markdown_dollars, text_html
+from ..views.inert_markdown import inert_markdown
+from ..views.mathguard import text_html
 
 __all__ = ["Turn", "prompt_html", "transcript_bundle", "panel_style", "transcript_class"]
 
@@ -66,4 +67,4 @@ def transcript_bundle(panel_id: str, title: str, turns: list[Turn]) -> tuple[dic
     markdown = "\n\n---\n\n".join(sections)
     metadata = {"claude_magic": {"chat_panel": panel_id, "turns": len(turns),
                                  "answers": [dict(turn.provenance) for turn in turns]}}   # each answer's provenance
-    return {"text/html": html, "text/markdown": markdown_dollars(markdown), "text/plain": markdown}, metadata
+    return {"text/html": html, "text/markdown": inert_markdown(markdown), "text/plain": markdown}, metadata

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from ..errors import ConfigurationError
+from ..hidden_text import hidden_notice, reveal
 from .context import ToolCall
 
 __all__ = [
@@ -66,19 +67,23 @@ def configured_policy(name: str, policies: Mapping[str, Policy]) -> Policy | Non
 
 
 def format_request(call: ToolCall) -> str:
-    """The call as the user reads it before deciding: tool name, then every argument in full."""
-    lines = [f"{requester(call)} wants to run the tool `{call.name}`:"]
+    """The call as the user reads it before deciding: tool name, then every argument in full, with control,
+    bidi and zero-width characters shown as escapes (and a line saying how many there are)."""
+    lines = [f"{requester(call)} wants to run the tool `{reveal(call.name)}`:"]
     if call.record is not None and not call.record.trusted:
-        lines.append(f"  (recorded in {call.record.path or 'a store file'}, which was not written by this "
+        lines.append(f"  (recorded in {reveal(call.record.path or 'a store file')}, which was not written by this "
                      "user's kernels)")
     for key, value in call.input.items():
         if isinstance(value, str) and ("\n" in value or key == "code"):
-            lines.append(f"  {key}:")
-            lines.extend("    " + line for line in value.splitlines() or [""])
+            lines.append(f"  {reveal(key)}:")
+            lines.extend("    " + line for line in reveal(value).splitlines() or [""])
         else:
-            lines.append(f"  {key} = {json.dumps(value, ensure_ascii=False, default=repr)}")
+            lines.append(f"  {reveal(key)} = {reveal(json.dumps(value, ensure_ascii=False, default=repr))}")
     if not call.input:
         lines.append("  (no arguments)")
+    notice = hidden_notice(call.input, "This code" if "code" in call.input else "This call")
+    if notice:
+        lines.append(notice)
     return "\n".join(lines)
 
 
@@ -91,7 +96,7 @@ def ask_in_console(call: ToolCall) -> bool:
     """Print the request and ask y/N with `input()` (a stdin request in Jupyter); no answer means no."""
     print(format_request(call), flush=True)
     try:
-        answer = input(f"Run {call.name}? [y/N] ")
+        answer = input(f"Run {reveal(call.name)}? [y/N] ")
     except (EOFError, NotImplementedError, OSError) as exc:  # StdinNotImplementedError is a NotImplementedError
         sys.stdout.flush()
         raise ConsentUnavailable(str(exc) or type(exc).__name__) from None

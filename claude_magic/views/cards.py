@@ -11,6 +11,7 @@ import binascii
 import json
 from typing import Any
 
+from ..hidden_text import hidden_notice, reveal
 from ..results import TurnResult
 from .footer import footer_text
 from .mathguard import text_html
@@ -35,8 +36,8 @@ _PREVIEW = 20_000   # characters of a tool result shown in the card (the model m
 def part_label(part: Part) -> str:
     """A one-word label: the tool's name or the block type."""
     if part.kind == "tool":
-        return str(part.block.get("name") or "tool")
-    return str(part.block.get("type") or part.kind)
+        return reveal(str(part.block.get("name") or "tool"))
+    return reveal(str(part.block.get("type") or part.kind))
 
 
 def tool_title_html(part: Part) -> str:
@@ -50,13 +51,18 @@ def tool_title_html(part: Part) -> str:
 
 
 def tool_args_html(part: Part) -> str:
-    """The call's input: pretty JSON once complete, the raw fragments while it streams."""
+    """The call's input: pretty JSON once complete, the raw fragments while it streams (hidden and control
+    characters as escapes, and a line saying how many there are)."""
     source = part.text.strip() or "{}"
+    arguments = part.block.get("input")
+    notice = hidden_notice(arguments if part.finished else source,
+                           "This code" if isinstance(arguments, dict) and "code" in arguments else "This call")
+    warning = note_html(notice, warning=True) if notice else ""
     if part.finished:
         code = _code_argument(part)
         if code is not None:
-            return code
-    return code_block(source, "json" if part.finished else None)
+            return warning + code
+    return warning + code_block(source, "json" if part.finished else None)
 
 
 def _code_argument(part: Part) -> str | None:

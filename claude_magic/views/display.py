@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from ..events import Event, TurnFinished
+from .inert_markdown import inert_markdown
 from .markdown_export import transcript_markdown
-from .mathguard import markdown_dollars
 from .render import render_markdown
 from .static import static_bundle
 from .transcript import Transcript
@@ -44,5 +44,5 @@ class DisplayView:
             if len(markdown) > _PREVIEW:
                 markdown = "…" + markdown[-_PREVIEW:]
             markdown = markdown or "…"        # HTML too: JupyterLab's Markdown renderer would take money for math
-            self.handle.update({"text/html": render_markdown(markdown), "text/markdown": markdown_dollars(markdown),
+            self.handle.update({"text/html": render_markdown(markdown), "text/markdown": inert_markdown(markdown),
                                 "text/plain": markdown}, raw=True)

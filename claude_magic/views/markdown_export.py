@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from .footer import footer_text
 from .transcript import Part, Transcript
 
-__all__ = ["transcript_markdown", "part_markdown"]
+__all__ = ["transcript_markdown", "part_markdown", "fence"]
+
+
+def fence(text: str) -> str:
+    """A code fence longer than any run of backticks in `text`, so the text cannot close it early (and what
+    follows a closing fence inside a tool's output would otherwise be Markdown and raw HTML)."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    return "`" * (longest + 1)
 
 
 def part_markdown(part: Part) -> str:
@@ -22,9 +31,10 @@ def part_markdown(part: Part) -> str:
         name = part.block.get("name", "tool")
         lines = [f"**Tool call `{name}`** — {part.tool_status or 'requested'}"
                  + (f" ({part.tool_duration:.2f} s)" if part.tool_duration else ""),
-                 "```json", part.text.strip() or "{}", "```"]
+                 fence(part.text) + "json", part.text.strip() or "{}", fence(part.text)]
         if part.tool_output:
-            lines += ["<details><summary>Result</summary>", "", "```", part.tool_output.strip(), "```",
+            output = part.tool_output.strip()
+            lines += ["<details><summary>Result</summary>", "", fence(output), output, fence(output),
                       "", "</details>"]
         return "\n".join(lines)
     if part.kind == "notice":

@@ -1,8 +1,12 @@
 """Model Markdown as safe HTML: cmark-gfm or Python-Markdown, Pygments inline styles, math kept, nh3 allowlist.
 
 Everything a model writes is untrusted: raw HTML in the answer survives Markdown, so every fragment made
-here goes through one allowlist sanitizer (`sanitize`). Images are not allowed — a model-chosen image URL
-is fetched by the browser without a click, the classic way to leak data out of a prompt.
+here goes through one allowlist sanitizer (`sanitize`). Nothing the model writes may make the browser load
+a URL without a click, the classic way to leak data out of a prompt, or lay anything over the page: no
+images (a Markdown image becomes a link), and no `style` attribute at all (`url(`, `image-set(`, `var(`,
+CSS escapes, fixed positions and huge sizes hide in style values, which nh3 does not check). The styles on
+the page are claude-magic's own, added after sanitizing to HTML it builds from escaped text (Pygments
+highlighting, code blocks, cards); a table cell's alignment comes as `align` and becomes one of three styles.
 
 cmark-gfm (C) renders when it is installed: the Markdown pass then costs a few milliseconds per 200k
 characters instead of ~200 ms with Python-Markdown, which otherwise is most of what the live view adds to
@@ -21,7 +25,9 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from .mathguard import DOLLAR_HTML, markdown_dollars, scanner
+from ..hidden_text import reveal
+from .inert_markdown import IMAGE_MARK, inert_markdown
+from .mathguard import DOLLAR_HTML, scanner
 
 __all__ = ["render_markdown", "markdown_bundle", "sanitize", "escape", "code_block", "highlight", "renderer",
            "set_renderer", "available_renderers", "ALLOWED_TAGS"]
@@ -32,23 +38,20 @@ ALLOWED_TAGS = frozenset({
     "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
     "tr", "u", "ul", "var",
 })
+# No `style` anywhere: see the module docstring. `class` only on <code> (the fenced block's language).
 _ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
     "code": {"class"},
     "details": {"open"},
-    "div": {"style", "class"},
     "ol": {"start"},
-    "pre": {"style"},
-    "span": {"style"},
-    "td": {"style", "align", "colspan", "rowspan"},
-    "th": {"style", "align", "colspan", "rowspan"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan"},
 }
-# Enough for Pygments colours and table alignment; nothing that can move, overlay or load anything.
-_STYLE_PROPERTIES = {
-    "color", "background", "background-color", "font-weight", "font-style", "text-decoration", "line-height",
-    "text-align", "border", "border-radius", "padding", "margin", "opacity", "font-size", "white-space",
-}
+# After sanitizing, a cell's `align` becomes claude-magic's own style from a fixed set (JupyterLab's CSS would
+# override the attribute: its cells are right-aligned).
+_ALIGN = re.compile(r'<(td|th) align="(left|right|center)"')
+_LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]+")
 _CODE_BLOCK = re.compile(r'<pre><code class="language-([\w+#.-]+)">(.*?)</code></pre>', re.S)
 _PRE_STYLE = "line-height: 125%; padding: 0.4em 0.6em; border-radius: 3px"
 
@@ -59,15 +62,25 @@ _RAW_OK = frozenset({
     "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small",
     "span", "strong", "sub", "summary", "sup", "u", "ul", "var",
 })
-# The dollar rule (`mathguard`) plus one alternative of its own: the `<` of a raw tag outside `_RAW_OK`
-# (autolinks like <https://…> are left alone). One pass finds code, math, money and such tags.
+# The dollar rule (`mathguard`) plus two alternatives of its own: the `<` of a raw tag outside `_RAW_OK`
+# (autolinks like <https://…> are left alone), and the `!` of a Markdown image, which becomes a link (a click
+# away, never loaded by itself). One pass finds code, math, money, such tags and images.
 _MATH = scanner(
-    r"|(?P<raw><(?=/?[a-zA-Z])(?!/?(?:" + "|".join(sorted(_RAW_OK)) + r")\b)(?![a-zA-Z][\w+.-]*:|[^\s>]+@))",
-    lead="<",
+    r"|(?P<raw><(?=/?[a-zA-Z])(?!/?(?:" + "|".join(sorted(_RAW_OK)) + r")\b)(?![a-zA-Z][\w+.-]*:|[^\s>]+@))"
+    r"|(?P<image>!(?=\[))",
+    lead="<!",
 )
 _MATH_TOKEN = re.compile(r"cmmath([0-9a-f]{8})x(\d+)x")
 _lock = threading.Lock()        # one converter, used by one thread at a time
 _state: dict[str, Any] = {}
+
+
+def _only_language_class(element: str, attribute: str, value: str) -> str | None:
+    """A `class` survives only as a fenced block's `language-…`: any other name would borrow the page's own
+    CSS (JupyterLab's dialogs, menus and hidden states)."""
+    if attribute == "class" and not _LANGUAGE_CLASS.fullmatch(value):
+        return None
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +89,7 @@ def _cleaner() -> Any:
 
     return nh3.Cleaner(
         tags=set(ALLOWED_TAGS), attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
-        url_schemes={"http", "https", "mailto"}, filter_style_properties=set(_STYLE_PROPERTIES),
+        url_schemes={"http", "https", "mailto"}, attribute_filter=_only_language_class,
         link_rel="noopener noreferrer nofollow", strip_comments=True, url_relative="deny",
     )
 
@@ -90,7 +103,8 @@ def _markdown() -> Any:
         from markdown.extensions.sane_lists import SaneListExtension
         from markdown.extensions.tables import TableExtension
 
-        converter = markdown.Markdown(extensions=[FencedCodeExtension(), TableExtension(), SaneListExtension()],
+        converter = markdown.Markdown(extensions=[FencedCodeExtension(), TableExtension(use_align_attribute=True),
+                                                  SaneListExtension()],
                                       output_format="html")
         _state["markdown"] = converter
     return converter
@@ -129,7 +143,7 @@ def _convert(text: str) -> str:
         import cmarkgfm
         from cmarkgfm.cmark import Options
 
-        options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_TABLE_PREFER_STYLE_ATTRIBUTES
+        options = Options.CMARK_OPT_UNSAFE          # tables align with `align`, which the sanitizer keeps
         return cmarkgfm.markdown_to_html_with_extensions(text, options=options,
                                                          extensions=["table", "strikethrough", "autolink"])
     with _lock:
@@ -201,7 +215,7 @@ def _protect_math(text: str) -> tuple[str, str, list[str | None]]:
 
     Returns (text, token prefix, the math in token order, None for a money `$`).
     """
-    if "$" not in text and "\\" not in text and "<" not in text:
+    if "$" not in text and "\\" not in text and "<" not in text and "![" not in text:
         return text, "", []
     prefix = f"cmmath{secrets.token_hex(4)}x"
     saved: list[str | None] = []
@@ -212,6 +226,8 @@ def _protect_math(text: str) -> tuple[str, str, list[str | None]]:
             return match.group(0)
         if kind == "raw":
             return "&lt;"
+        if kind == "image":
+            return IMAGE_MARK                   # the image as a link to it
         saved.append(None if kind == "dollar" else match.group(0))
         return f"{prefix}{len(saved) - 1}x"
 
@@ -250,6 +266,8 @@ def render_markdown(text: str) -> str:
         return ""
     protected, prefix, saved = _protect_math(text)
     clean = sanitize(_convert(protected))
+    if ' align="' in clean:
+        clean = _ALIGN.sub(r'<\1 style="text-align: \2"', clean)
     if '<pre><code class="language-' in clean:
         # after sanitizing: Pygments' HTML is made here from escaped text and fixed styles, and its inline
         # styles would make the sanitizer's input ~40 % bigger
@@ -261,11 +279,13 @@ def markdown_bundle(text: str) -> dict[str, str]:
     """Markdown as a MIME bundle for a notebook: sanitized HTML (what JupyterLab shows: its own Markdown
     renderer would take "$5 … $10" for math even written `\\$`), the Markdown with money as `\\$`, and the
     text as written."""
-    return {"text/html": render_markdown(text), "text/markdown": markdown_dollars(text), "text/plain": text}
+    return {"text/html": render_markdown(text), "text/markdown": inert_markdown(text), "text/plain": text}
 
 
 def code_block(text: str, language: str | None = None) -> str:
-    """Text as a highlighted (or plain) `<pre>` block, sanitized."""
+    """Text shown verbatim (a tool call, its result) as a highlighted or plain `<pre>` block, with control,
+    bidi and zero-width characters written as visible escapes (`hidden_text.reveal`)."""
+    text = reveal(text)
     highlighted = highlight(text, language) if language else None
-    body = escape(text) if highlighted is None else highlighted
-    return sanitize(f'<pre style="white-space: pre-wrap; margin: 0">{body}</pre>')
+    body = escape(text) if highlighted is None else highlighted      # Pygments escapes the text it wraps
+    return f'<pre style="white-space: pre-wrap; margin: 0">{body}</pre>'

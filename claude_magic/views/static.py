@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .cards import MUTED, citations_html, error_html, footer_html, note_html, other_block_html, tool_card_html
+from .inert_markdown import inert_markdown
 from .markdown_export import transcript_markdown
-from .mathguard import markdown_dollars
 from .render import render_markdown
 from .transcript import Part, Transcript
 
@@ -96,5 +96,5 @@ def static_bundle(transcript: Transcript, rendered: Mapping[int, str] | None = N
     """(data, metadata) for `display`/`handle.update(..., raw=True)`: money `$` is `\\$` in the Markdown only."""
     markdown = transcript_markdown(transcript)
     data = {MIME_HTML: static_html(transcript, rendered, thinking_open=thinking_open),
-            "text/markdown": markdown_dollars(markdown), "text/plain": markdown}
+            "text/markdown": inert_markdown(markdown), "text/plain": markdown}
     return data, output_metadata(transcript)

@@ -15,6 +15,7 @@ from ..events import (
     ToolCallFinished,
     TurnFinished,
 )
+from ..hidden_text import reveal
 from .footer import footer_text
 
 __all__ = ["TerminalView"]
@@ -29,31 +30,34 @@ class TerminalView:
         self.stream = stream or sys.stdout
         self.color = self.stream.isatty() if color is None else color
 
-    def _style(self, text: str, style: str) -> str:
-        return f"{style}{text}{RESET}" if self.color else text
+    def _write(self, text: str, style: str = "", *, invisible: bool = True) -> None:
+        """Untrusted text with its control characters as escapes (an answer could otherwise erase lines,
+        recolour or retitle the terminal, or write to its clipboard), then our own colour around it."""
+        text = reveal(text, invisible=invisible)
+        self.stream.write(f"{style}{text}{RESET}" if style and self.color and text else text)
 
     def __call__(self, event: Event) -> None:
-        write = self.stream.write
+        write = self._write
         if isinstance(event, TextDelta):
-            write(event.text)
+            write(event.text, invisible=False)           # bidi and joiners have honest uses in prose
         elif isinstance(event, ThinkingDelta):
-            write(self._style(event.thinking, DIM))
+            write(event.thinking, DIM, invisible=False)
         elif isinstance(event, BlockStarted):
             if event.block_type == "thinking":
-                write(self._style("[thinking] ", DIM))
+                write("[thinking] ", DIM)
             elif event.block_type == "redacted_thinking":
-                write(self._style("[some thinking was redacted]\n", DIM))
+                write("[some thinking was redacted]\n", DIM)
             elif event.block_type == "tool_use":
-                write(self._style(f"[tool call: {event.block.get('name')}] ", DIM))
+                write(f"[tool call: {event.block.get('name')}] ", DIM)
         elif isinstance(event, BlockFinished):
             write("\n\n" if event.block.get("type") in ("text", "thinking", "tool_use") else "")
         elif isinstance(event, ToolCallFinished):
-            write(self._style(f"[{event.name}: {event.status}, {event.duration:.2f} s]\n", DIM))
+            write(f"[{event.name}: {event.status}, {event.duration:.2f} s]\n", DIM)
         elif isinstance(event, Notice):
-            write(self._style(f"{event.text}\n", RED if event.level == "warning" else DIM))
+            write(f"{event.text}\n", RED if event.level == "warning" else DIM)
         elif isinstance(event, TurnFinished):
             result = event.result
             if result.marker:
-                write(self._style(f"\n{result.marker}\n", RED))
-            write(self._style(footer_text(result) + "\n", DIM))
+                write(f"\n{result.marker}\n", RED)
+            write(footer_text(result) + "\n", DIM)
         self.stream.flush()

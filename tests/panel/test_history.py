@@ -75,15 +75,15 @@ def test_the_saved_transcript_has_html_markdown_and_text() -> None:
     conversation = conversation_with_tools()
     (record, messages), _ = turn_records(conversation)
     from claude_magic.panel.saved import Turn
+    from claude_magic.views.inert_markdown import inert_markdown
     from claude_magic.views.markdown_export import transcript_markdown
-    from claude_magic.views.mathguard import markdown_dollars
 
     transcript = turn_transcript(record, messages)
     turn = Turn(record.prompt, static_html(transcript), transcript_markdown(transcript))
     data, metadata = transcript_bundle("abc", "Chat with Claude", [turn])
     assert 'class="claude-magic-chat-transcript claude-magic-transcript-abc"' in data["text/html"]
     assert "Check the data" in data["text/html"] and "42 rows" in data["text/markdown"]
-    assert data["text/markdown"] == markdown_dollars(data["text/plain"])        # money is written \$ in Markdown only
+    assert data["text/markdown"] == inert_markdown(data["text/plain"])          # money is written \$ in Markdown only
     assert "\\$" in data["text/markdown"] and "\\$" not in data["text/plain"]    # (the footer's cost)
     assert metadata == {"claude_magic": {"chat_panel": "abc", "turns": 1, "answers": [{}]}}
 

@@ -20,7 +20,7 @@ def test_markdown_features() -> None:
     html = render_markdown("# Title\n\n- one\n- two\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n**bold** `x < y`\n")
     assert "<h1>Title</h1>" in html
     assert "<li>one</li>" in html
-    assert "<table>" in html and 'style="text-align:right"' in html
+    assert "<table>" in html and 'style="text-align: right"' in html and 'style="text-align: left"' in html
     assert "<strong>bold</strong>" in html and "<code>x &lt; y</code>" in html
 
 
