@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ClaudeMagicError, ConfigurationError
+from ..hidden_text import one_line as visible
 from ..tools.consent import is_pattern
 from .approvals import Approvals
 from .config import ConfigFile, ServerConfig, config_files, notebook_folder, read_config_file
 from .dependency import INSTALL_HINT, mcp_available
-from .display import visible
 from .manager import McpManager
 from .tools import PREFIX, McpTool, build_tools, split_tool_name
 
