@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
+from claude_magic.core.settings import Settings
 from claude_magic.session import Session
-from claude_magic.settings import Settings
 from claude_magic.testing import LocalServer
 
 TURNS = 20

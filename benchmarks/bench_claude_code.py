@@ -339,8 +339,8 @@ def cli_children(pid: int, cli: str) -> list[int]:
 ENGINE_CELL = """
 import json as _json, time as _time
 from claude_magic import get_session as _get_session
-from claude_magic.events import TextDelta as _TextDelta
-from claude_magic.settings import Settings as _Settings, TurnOptions as _TurnOptions
+from claude_magic.core.events import TextDelta as _TextDelta
+from claude_magic.core.settings import Settings as _Settings, TurnOptions as _TurnOptions
 _first = []
 _began = _time.perf_counter()
 def _stamp(event):

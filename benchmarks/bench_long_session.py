@@ -23,10 +23,10 @@ from typing import Any
 
 os.environ.setdefault("ANTHROPIC_API_KEY", "local-test-key")
 
-from claude_magic.request import build_params  # noqa: E402
+from claude_magic.core.settings import Settings  # noqa: E402
 from claude_magic.session import Session  # noqa: E402
-from claude_magic.settings import Settings  # noqa: E402
 from claude_magic.testing import LocalServer  # noqa: E402
+from claude_magic.transport.request import build_params  # noqa: E402
 
 MODEL = "claude-sonnet-5-5"
 

@@ -39,8 +39,8 @@ import pandas as pd
 
 import claude_magic
 from claude_magic import session as session_module
+from claude_magic.core.settings import Settings
 from claude_magic.session import Session
-from claude_magic.settings import Settings
 from claude_magic.testing import LocalServer
 
 MODEL = "claude-sonnet-5-5"

@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from claude_magic.events import Event
+from claude_magic.core.events import Event
 from claude_magic.mcp.config import parse_servers
 from claude_magic.mcp.source import McpToolSource
 from claude_magic.tools import Toolbox

@@ -189,7 +189,7 @@ def core_cell(prompt: str) -> str:
     """The same turn through the session with no view at all: what the core costs by itself (the result is
     assigned: shown as the cell's value, its rich repr would render the whole answer as HTML and Markdown)."""
     return ("from claude_magic import get_session as _get_session\n"
-            "from claude_magic.settings import TurnOptions as _TurnOptions\n"
+            "from claude_magic.core.settings import TurnOptions as _TurnOptions\n"
             f"_result = _get_session().ask({prompt!r}, options=_TurnOptions(new=True))")
 
 
@@ -231,8 +231,8 @@ def view_cost(size: int, chunk: int, seed: int = 0, *, stock: bool = False) -> f
     from IPython.core.displaypub import CapturingDisplayPublisher
     from IPython.testing.globalipapp import start_ipython
 
-    from claude_magic.events import BlockFinished, BlockStarted, StepStarted, TextDelta, TurnFinished, TurnStarted
-    from claude_magic.results import TurnResult
+    from claude_magic.core.events import BlockFinished, BlockStarted, StepStarted, TextDelta, TurnFinished, TurnStarted
+    from claude_magic.core.results import TurnResult
     from claude_magic.views.live import LiveView
     from claude_magic.views.stream_view import StreamView
 
@@ -264,9 +264,9 @@ def overhead(size: int, chunk: int, repeat: int) -> None:
     from IPython.core.displaypub import CapturingDisplayPublisher
     from IPython.testing.globalipapp import start_ipython
 
-    from claude_magic.events import StepStarted, TurnFinished, TurnStarted
-    from claude_magic.results import TurnResult
-    from claude_magic.stream import _Folder
+    from claude_magic.core.events import StepStarted, TurnFinished, TurnStarted
+    from claude_magic.core.results import TurnResult
+    from claude_magic.transport.stream import _Folder
     from claude_magic.views import render
     from claude_magic.views.stream_view import StreamView
 

@@ -30,8 +30,8 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
+from claude_magic.core.settings import Settings, TurnOptions
 from claude_magic.session import Session
-from claude_magic.settings import Settings, TurnOptions
 from claude_magic.testing import LocalServer
 
 TARGET = 0.020

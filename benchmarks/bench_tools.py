@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from claude_magic.events import Event, StepFinished, StepStarted, ToolCallFinished, ToolCallStarted
+from claude_magic.core.events import Event, StepFinished, StepStarted, ToolCallFinished, ToolCallStarted
+from claude_magic.core.settings import Settings
 from claude_magic.session import Session
-from claude_magic.settings import Settings
 from claude_magic.testing import LocalServer, Reply, tool_use
 from claude_magic.tools import Toolbox
 

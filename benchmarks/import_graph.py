@@ -19,12 +19,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "claude_magic"
 
-# Layer of a module: the first prefix that matches (longest first). Bottom = 0.
-LAYERS: dict[str, int] = {}
-
 
 def _layers(spec: dict[int, tuple[str, ...]]) -> dict[str, int]:
     return {f"{PACKAGE}.{name}" if name else PACKAGE: level for level, names in spec.items() for name in names}
+
+
+# Layer of a module: the first prefix that matches (longest first). Bottom = 0. `testing` (the local
+# stand-in for the API) is in no layer.
+LAYERS: dict[str, int] = _layers({
+    0: ("core",),
+    1: ("transport", "notebook"),
+    2: ("tools", "engines", "mcp"),
+    3: ("views", "panel", "rows", "store", "replay"),
+    4: ("", "magics", "commands", "api", "session", "auth_report", "quickstart"),
+})
 
 
 def module_name(path: Path) -> str:

@@ -12,15 +12,15 @@ __all__ = ["load_ipython_extension", "unload_ipython_extension", "ask", "get_ses
            "map", "map_resume", "__version__"]
 
 if TYPE_CHECKING:
-    from .results import TurnResult
+    from .core.results import TurnResult
     from .session import Session
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext claude_magic`: register the `%claude` / `%%claude` magics."""
     from .magics import ClaudeMagic
-    from .notebook_context import tracker_for
-    from .running_cell import watch_cells
+    from .notebook.failed_cells import tracker_for
+    from .notebook.running_cell import watch_cells
 
     ipython.register_magics(ClaudeMagic(ipython))
     tracker_for(ipython).register(ipython)   # remembers failed cells for `%claude fix` and `$`Err[-1]``
@@ -29,8 +29,8 @@ def load_ipython_extension(ipython: Any) -> None:
 
 def unload_ipython_extension(ipython: Any) -> None:
     """`%unload_ext claude_magic`: stop following the shell's cells (IPython keeps the magics registered)."""
-    from .notebook_context import untrack
-    from .running_cell import unwatch_cells
+    from .notebook.failed_cells import untrack
+    from .notebook.running_cell import unwatch_cells
 
     untrack(ipython)
     unwatch_cells(ipython)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ClaudeMagicError, ConfigurationError, TurnInterrupted
-from .results import TurnResult
+from .core.errors import ClaudeMagicError, ConfigurationError, TurnInterrupted
+from .core.results import TurnResult
+from .core.settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, Settings, TurnOptions, check_choice
 from .session import get_session
-from .settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, Settings, TurnOptions, check_choice
 
 __all__ = ["ask", "turn_settings", "raise_for_result", "check_output"]
 
@@ -92,7 +92,7 @@ def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, rais
     settings, turn_options = turn_settings(session.settings, **options)
     spec = None
     if output is not None:
-        from .structured import output_spec
+        from .core.structured import output_spec
 
         spec = output_spec(output)
         settings = settings.with_options(output_format=spec.format)
@@ -109,7 +109,7 @@ def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, rais
 
 def check_output(result: TurnResult, spec: Any, *, raise_errors: bool = True) -> None:
     """Validate a structured answer into `result.output`; a misfit raises one line (the turn and its text stay)."""
-    from .structured import StructuredOutputError, apply_output
+    from .core.structured import StructuredOutputError, apply_output
 
     apply_output(result, spec)
     if result.output_error and raise_errors:

@@ -9,9 +9,9 @@ import os
 from dataclasses import replace
 from typing import Any
 
-from .credentials import SETUP_HINT, CredentialInfo, resolve_api_credential
-from .errors import ClaudeMagicError
-from .settings import Settings
+from .core.errors import ClaudeMagicError
+from .core.settings import Settings
+from .transport.credentials import SETUP_HINT, CredentialInfo, resolve_api_credential
 
 __all__ = ["auth_report"]
 
@@ -31,7 +31,7 @@ def auth_report(settings: Settings) -> str:
 
 
 def _api_engine(settings: Settings) -> tuple[CredentialInfo | None, str]:
-    from .client import resolved_base_url
+    from .transport.client import resolved_base_url
 
     try:
         info = resolve_api_credential(settings)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .conversation import Conversation
-from .errors import ClaudeMagicError
-from .models import ALIASES, resolve_model
+from .core.conversation import Conversation
+from .core.errors import ClaudeMagicError
+from .core.model_names import ALIASES, resolve_model
 from .session import Session, unpriced
 
 __all__ = ["COMMANDS", "command", "run_command"]
@@ -181,7 +181,7 @@ def _new_file(arguments: list[str], usage: str) -> tuple[Path, list[str]]:
 
 @command("load", "load PATH [NAME]        replace the conversation with one saved by `save`")
 def load(session: Session, arguments: list[str]) -> str:
-    from .json_file import UnusableFile, read_json
+    from .core.json_file import UnusableFile, read_json
 
     if not arguments:
         raise ClaudeMagicError("usage: %claude load PATH [NAME]")
@@ -266,7 +266,7 @@ def pop(session: Session, arguments: list[str]) -> str:
 
 @command("export", "export PATH.md [NAME] [--force]  write a readable Markdown transcript")
 def export(session: Session, arguments: list[str]) -> str:
-    from .transcript_export import conversation_markdown
+    from .views.transcript_export import conversation_markdown
 
     path, rest = _new_file(arguments, "export PATH.md [NAME] [--force]")
     conversation = _existing(session, _conversation_name(rest))
@@ -294,8 +294,8 @@ def models(session: Session, arguments: list[str]) -> str:
 
 @command("tokens", "tokens [NAME]           count the conversation's tokens and how full the context window is")
 def tokens(session: Session, arguments: list[str]) -> str:
-    from .context_window import count_tokens
-    from .request import build_params
+    from .transport.context_window import count_tokens
+    from .transport.request import build_params
 
     conversation = _existing(session, _conversation_name(arguments))
     if not conversation.messages:
@@ -314,8 +314,8 @@ def tokens(session: Session, arguments: list[str]) -> str:
 
 def _api_call(session: Session, call: Callable[[], Any]) -> Any:
     """Run an API call for a command, turning failures into one-line errors."""
-    from .api_errors import translate_exception
-    from .client import resolved_base_url
+    from .transport.client import resolved_base_url
+    from .transport.errors import translate_exception
 
     try:
         return call()

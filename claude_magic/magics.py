@@ -10,9 +10,9 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Bool, CInt, Dict, Enum, Float, List, TraitError, Unicode, Union, observe, validate
 
-from .errors import ConfigurationError
-from .models import DEFAULT_MODEL
-from .settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, LIMITS, Settings, check_limit
+from .core.errors import ConfigurationError
+from .core.model_names import DEFAULT_MODEL
+from .core.settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, LIMITS, Settings, check_limit
 
 __all__ = ["ClaudeMagic", "cell_magic_help"]
 
@@ -118,7 +118,7 @@ class ClaudeMagic(Magics):
 
     def _checked_headers(self) -> dict[str, str]:
         """`headers` re-checked (the dict may have been changed in place), or a one-line UsageError."""
-        from .credentials import checked_headers
+        from .transport.credentials import checked_headers
 
         try:
             return checked_headers(self.headers)
@@ -137,7 +137,7 @@ class ClaudeMagic(Magics):
     @validate("headers")
     def _valid_headers(self, proposal: Any) -> dict[str, str]:
         """Refuse a header that cannot be sent at assignment; its values become secrets."""
-        from .credentials import checked_headers
+        from .transport.credentials import checked_headers
 
         try:
             return checked_headers(proposal["value"])
@@ -158,7 +158,7 @@ class ClaudeMagic(Magics):
     @classmethod
     def class_get_trait_help(cls, trait: Any, inst: Any = None, helptext: str | None = None) -> str:
         """`%config ClaudeMagic` help, with header values (secrets) redacted from the current values."""
-        from .secrets import redact
+        from .core.redaction import redact
 
         return redact(super().class_get_trait_help(trait, inst, helptext))
 
@@ -272,7 +272,7 @@ class ClaudeMagic(Magics):
         summarized); `Err[-1]` is the notebook's last error, `In[n]` / `Out[n]` earlier cells.
         """
         from .api import raise_for_result, turn_settings
-        from .prompt import build_prompt, split_specs
+        from .notebook.prompt import build_prompt, split_specs
 
         arguments = _parse(self.claude_cell, line)
         text = cell.strip()
@@ -298,7 +298,7 @@ class ClaudeMagic(Magics):
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
         if code:
-            from .code_cells import CODE_SYSTEM_PROMPT
+            from .notebook.code_cells import CODE_SYSTEM_PROMPT
 
             system = f"{settings.system}\n\n{CODE_SYSTEM_PROMPT}" if settings.system else CODE_SYSTEM_PROMPT
             settings = settings.with_options(system=system)
@@ -322,7 +322,7 @@ class ClaudeMagic(Magics):
 
     def _schema(self, name: str) -> Any:
         """`--schema NAME`: the named (dotted) value from the namespace as an `OutputSpec`."""
-        from .structured import output_spec
+        from .core.structured import output_spec
 
         head, *rest = name.split(".")
         if head not in self.shell.user_ns:
@@ -339,7 +339,7 @@ class ClaudeMagic(Magics):
 
     def _insert_code(self, answer: str, cell_id: str | None, cell: str) -> None:
         """Put the answer's code in a new cell below (once per cell; re-runs show it instead)."""
-        from .code_cells import CodeInserter, extract_code
+        from .notebook.code_cells import CodeInserter, extract_code
 
         if self._code_inserter is None:
             self._code_inserter = CodeInserter(self.shell)
@@ -350,7 +350,7 @@ class ClaudeMagic(Magics):
     def fix(self, line: str = "") -> None:
         """`%claude fix [N]`: explain the notebook's last error (or Err[N]) and propose a corrected cell."""
         from .api import raise_for_result
-        from .notebook_context import fix_prompt, tracker_for
+        from .notebook.failed_cells import fix_prompt, tracker_for
 
         index = -1
         if line.strip():
@@ -366,7 +366,7 @@ class ClaudeMagic(Magics):
 
 def _prices(table: dict[str, Any]) -> dict[str, Any]:
     """`ClaudeMagic.prices` as `Price` rows; a malformed row is a one-line error."""
-    from .pricing import Price
+    from .core.pricing import Price
 
     rows = {}
     for prefix, value in table.items():
@@ -392,7 +392,7 @@ def _parse(method: Any, line: str) -> Any:
 
 def _cell_id(shell: Any) -> str | None:
     """The running notebook cell's id, as IPython reports it (see `running_cell`)."""
-    from .running_cell import running_cell_id
+    from .notebook.running_cell import running_cell_id
 
     return running_cell_id(shell)
 

@@ -24,9 +24,9 @@ def notebook_path(name: str = "quickstart.ipynb") -> Path:
 def _has_credential() -> bool:
     """Whether `%%claude` would find a way to Claude: an API credential (key, token, profile, federation)
     or a Claude Code login: what `ClaudeMagic.engine = "auto"` looks for."""
+    from .core.errors import ClaudeMagicError
+    from .core.settings import Settings
     from .engines.selection import choose_engine
-    from .errors import ClaudeMagicError
-    from .settings import Settings
 
     try:
         choose_engine(Settings())

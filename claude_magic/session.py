@@ -8,18 +8,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from .cancellation import Cancellation
-from .client import ClientFactory
-from .context_window import ModelCatalog
-from .conversation import Conversation
+from .core.cancellation import Cancellation
+from .core.conversation import Conversation
+from .core.errors import ClaudeMagicError, ConversationBusy, MissingCredentialError
+from .core.events import Event, Notice, TurnFinished
+from .core.pricing import Price
+from .core.results import TurnResult
+from .core.settings import Settings, TurnOptions
+from .core.usage import Usage
 from .engines.base import Engine, Toolbox, TurnRequest, offered_definitions
-from .errors import ClaudeMagicError, ConversationBusy, MissingCredentialError
-from .events import Event, Notice, TurnFinished
-from .pricing import Price
 from .replay.planner import ReplayPlanner
-from .results import TurnResult
-from .settings import Settings, TurnOptions
-from .usage import Usage
+from .transport.client import ClientFactory
+from .transport.context_window import ModelCatalog
 
 __all__ = ["Session", "get_session", "unpriced"]
 

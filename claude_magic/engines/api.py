@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..client import ClientFactory
-from ..results import TurnResult
-from ..settings import Settings
+from ..core.results import TurnResult
+from ..core.settings import Settings
+from ..transport.client import ClientFactory
 from .api_loop import continue_turn, run_turn
 from .base import TurnRequest
 
@@ -13,7 +13,7 @@ __all__ = ["ApiEngine", "credential_label"]
 
 def credential_label(settings: Settings) -> str:
     """A short, secret-free label of the API credential these settings use ("" if none resolves)."""
-    from ..credentials import resolve_api_credential
+    from ..transport.credentials import resolve_api_credential
 
     info = resolve_api_credential(settings)
     return info.label if info is not None else ""

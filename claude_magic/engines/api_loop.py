@@ -6,19 +6,19 @@ import copy
 import time
 from typing import Any
 
-from ..api_errors import cut_off_error, translate_exception
-from ..client import resolved_base_url
-from ..context_window import ContextOverflow, ModelCatalog, check_fits
-from ..conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
-from ..credentials import credential_error
-from ..errors import TurnInterrupted
-from ..events import Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
-from ..models import resolve_model
-from ..pricing import cost_of
-from ..request import build_params
-from ..results import TurnResult
-from ..secrets import redact, redact_content
-from ..stream import stream_step
+from ..core.conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
+from ..core.errors import TurnInterrupted
+from ..core.events import Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
+from ..core.model_names import resolve_model
+from ..core.pricing import cost_of
+from ..core.redaction import redact, redact_content
+from ..core.results import TurnResult
+from ..transport.client import resolved_base_url
+from ..transport.context_window import ContextOverflow, ModelCatalog, check_fits
+from ..transport.credentials import credential_error
+from ..transport.errors import cut_off_error, translate_exception
+from ..transport.request import build_params
+from ..transport.stream import stream_step
 from .base import TurnRequest
 
 __all__ = ["run_turn", "continue_turn"]

@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ..cancellation import Cancellation
-    from ..context_window import ModelCatalog
-    from ..conversation import Conversation
-    from ..events import Event
-    from ..pricing import Price
-    from ..results import TurnResult
-    from ..settings import Settings
+    from ..core.cancellation import Cancellation
+    from ..core.conversation import Conversation
+    from ..core.events import Event
+    from ..core.pricing import Price
+    from ..core.results import TurnResult
+    from ..core.settings import Settings
     from ..tools.context import ToolContext
+    from ..transport.context_window import ModelCatalog
 
 __all__ = ["TurnRequest", "Engine", "Toolbox", "offered_definitions"]
 
@@ -57,7 +57,7 @@ class TurnRequest:
 
 
 class Engine(Protocol):
-    """Answers turns: emits `claude_magic.events`, leaves the Conversation valid, appends a `TurnRecord`."""
+    """Answers turns: emits `claude_magic.core.events`, leaves the Conversation valid, appends a `TurnRecord`."""
 
     name: str
 

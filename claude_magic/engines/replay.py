@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ..conversation import INTERRUPTED_TOOL_RESULT
-from ..errors import ClaudeMagicError, TurnInterrupted
-from ..events import (
+from ..core.conversation import INTERRUPTED_TOOL_RESULT
+from ..core.errors import ClaudeMagicError, TurnInterrupted
+from ..core.events import (
     BlockFinished,
     BlockStarted,
     Event,
@@ -33,13 +33,13 @@ from ..events import (
     TurnFinished,
     TurnStarted,
 )
-from ..pricing import cost_of
+from ..core.pricing import cost_of
+from ..core.results import TurnResult
+from ..core.usage import Usage
 from ..replay.planner import later_turns_dropped
 from ..replay.recording import RecordedTurn
-from ..results import TurnResult
 from ..tools.consent import ConsentUnavailable, ask_in_console
 from ..tools.context import SavedRecord, ToolCall, ToolContext
-from ..usage import Usage
 from .api import credential_label
 from .base import Engine, TurnRequest
 

@@ -6,8 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..errors import MissingCredentialError
-from ..settings import ENGINE_NAMES, Settings, check_choice
+from ..core.errors import MissingCredentialError
+from ..core.settings import ENGINE_NAMES, Settings, check_choice
 
 __all__ = ["choose_engine", "cached_login_status", "forget_login_status", "NOTHING_RESOLVES"]
 

@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigurationError
-from ..user_config import user_config_dir
+from ..core.errors import ConfigurationError
+from ..core.user_config import user_config_dir
 
 __all__ = ["Approvals", "approvals_file"]
 

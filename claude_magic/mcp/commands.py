@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ClaudeMagicError, ConfigurationError
-from ..hidden_text import one_line as visible
-from ..secrets import redact
+from ..core.errors import ClaudeMagicError, ConfigurationError
+from ..core.hidden_text import one_line as visible
+from ..core.redaction import redact
 from .attach import attach
 from .config import parse_server
 from .dependency import require_mcp

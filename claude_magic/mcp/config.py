@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigurationError
-from ..hidden_text import one_line as visible
-from ..secrets import redact, register_secrets
+from ..core.errors import ConfigurationError
+from ..core.hidden_text import one_line as visible
+from ..core.redaction import redact, register_secrets
 
 __all__ = ["ServerConfig", "parse_servers", "parse_server", "config_files", "notebook_folder", "read_config_file",
            "ConfigFile", "ServersDict", "TRANSPORTS", "CONFIG_FILE"]

@@ -10,7 +10,7 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from ..secrets import redact
+from ..core.redaction import redact
 
 if TYPE_CHECKING:
     from .config import ServerConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from ..errors import ClaudeMagicError
+from ..core.errors import ClaudeMagicError
 
 __all__ = ["INSTALL_HINT", "McpMissing", "mcp_available", "require_mcp"]
 

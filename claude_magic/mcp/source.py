@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ClaudeMagicError, ConfigurationError
-from ..hidden_text import one_line as visible
+from ..core.errors import ClaudeMagicError, ConfigurationError
+from ..core.hidden_text import one_line as visible
 from ..tools.consent import is_pattern
 from .approvals import Approvals
 from .config import ConfigFile, ServerConfig, config_files, notebook_folder, read_config_file

@@ -57,6 +57,6 @@ def chat(conversation: str = "", *, model: str | None = None, system: str | None
 
 def _cell_id(shell: Any) -> str | None:
     """The running notebook cell's id (the same one `%%claude` cells use), when the front end sends it."""
-    from ..running_cell import running_cell_id
+    from ..notebook.running_cell import running_cell_id
 
     return running_cell_id(shell) if shell is not None else None

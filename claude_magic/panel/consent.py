@@ -10,8 +10,8 @@ import json
 import threading
 from typing import Any
 
-from ..cancellation import Cancellation
-from ..hidden_text import hidden_notice, reveal
+from ..core.cancellation import Cancellation
+from ..core.hidden_text import hidden_notice, reveal
 from ..tools.consent import requester
 from ..tools.context import ToolCall
 from ..views.render import code_block, escape

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
-from ..events import BlockFinished, BlockStarted, ThinkingDelta, ToolCallFinished, TurnFinished
-from ..results import STATUS_MARKERS, TurnResult
+from ..core.conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
+from ..core.events import BlockFinished, BlockStarted, ThinkingDelta, ToolCallFinished, TurnFinished
+from ..core.results import STATUS_MARKERS, TurnResult
 from ..tools.consent import DECLINED
 from ..tools.output import content_text
 from ..views.transcript import Transcript

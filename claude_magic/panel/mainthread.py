@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..cancellation import Cancellation
+from ..core.cancellation import Cancellation
 
 __all__ = ["MainThreadRunner"]
 

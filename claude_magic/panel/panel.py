@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api import turn_settings
-from ..cancellation import Cancellation
-from ..errors import ClaudeMagicError, ConversationBusy
-from ..events import TurnFinished
-from ..models import ALIASES, resolve_model
-from ..results import TurnResult
+from ..core.cancellation import Cancellation
+from ..core.errors import ClaudeMagicError, ConversationBusy
+from ..core.events import TurnFinished
+from ..core.model_names import ALIASES, resolve_model
+from ..core.results import TurnResult
 from ..session import Session, get_session
 from ..tools.context import ToolContext
 from ..views.cards import MUTED
@@ -202,7 +202,7 @@ class ChatPanel:
             raise ClaudeMagicError("The message is empty: write what you want to ask.")
         if self._closed:
             raise ClaudeMagicError("This chat panel is closed: run claude_magic.chat() for a new one.")
-        from ..early_imports import import_before_threads
+        from ..core.early_imports import import_before_threads
 
         import_before_threads()              # the turn runs on the panel's worker thread
         cancellation = Cancellation()

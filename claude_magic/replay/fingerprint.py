@@ -15,10 +15,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..models import resolve_model
-from ..request import thinking_param
-from ..secrets import redact_content
-from ..settings import Settings
+from ..core.model_names import resolve_model
+from ..core.redaction import redact_content
+from ..core.settings import Settings
+from ..transport.request import thinking_param
 
 __all__ = ["request_fingerprint", "request_fingerprinter", "request_document", "FINGERPRINT_VERSION"]
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..conversation import Conversation
-from ..settings import Settings, TurnOptions
+from ..core.conversation import Conversation
+from ..core.settings import Settings, TurnOptions
 from .recording import REPLAYABLE_STATUS, RecordedTurn, recorded_turns
 
 __all__ = ["Plan", "ReplayPlanner"]

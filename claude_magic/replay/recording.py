@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..conversation import Conversation, TurnRecord
+from ..core.conversation import Conversation, TurnRecord
 
 __all__ = ["RecordedTurn", "recorded_turns", "REPLAYABLE_STATUS"]
 

@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ClaudeMagicError, ConfigurationError
-from ..models import resolve_model
-from ..settings import Settings
-from ..structured import OutputSpec, output_spec
+from ..core.errors import ClaudeMagicError, ConfigurationError
+from ..core.model_names import resolve_model
+from ..core.settings import Settings
+from ..core.structured import OutputSpec, output_spec
 from .batch import BatchLimits
 from .confirm import confirm_cost
 from .estimate import Estimate, estimate_cost
@@ -172,7 +172,7 @@ def _start(session: Any, settings: Settings, record: RunRecord, jobs: list[Job],
            spec: OutputSpec | None, index: Any, estimate: Estimate | None, concurrency: int, wait: bool,
            progress: bool, journal: bool, batch_limits: BatchLimits | None,
            adopt: dict[str, dict[str, Job]] | None) -> Any:
-    from ..client import resolved_base_url
+    from ..transport.client import resolved_base_url
 
     log = Journal(record, enabled=journal)
     log.save()

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..cancellation import Cancellation
-from ..pricing import Price
-from ..structured import OutputSpec
+from ..core.cancellation import Cancellation
+from ..core.pricing import Price
+from ..core.structured import OutputSpec
 from .jobs import Job
 from .live import row_error
 from .outcome import Outcome, failed, from_message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import ClaudeMagicError
+from ..core.errors import ClaudeMagicError
 
 __all__ = ["MapDeclined", "confirm_cost"]
 

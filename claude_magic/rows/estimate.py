@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..pricing import BATCH_DISCOUNT, Price, price_for
+from ..core.pricing import BATCH_DISCOUNT, Price, price_for
 from .jobs import Job
 
 __all__ = ["Estimate", "estimate_cost", "SAMPLE"]

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import resolve_model
-from ..request import build_params
-from ..settings import Settings
+from ..core.model_names import resolve_model
+from ..core.settings import Settings
+from ..transport.request import build_params
 from .inputs import Prompt
 
 __all__ = ["Job", "RequestShape", "build_jobs", "job_id"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ClaudeMagicError
+from ..core.errors import ClaudeMagicError
 from .outcome import Outcome
 
 __all__ = ["RunRecord", "Journal", "runs_dir", "find_run", "new_run_id"]

@@ -11,9 +11,9 @@ import collections
 from collections.abc import Callable
 from typing import Any
 
-from ..pricing import Price
-from ..secrets import redact
-from ..structured import OutputSpec
+from ..core.pricing import Price
+from ..core.redaction import redact
+from ..core.structured import OutputSpec
 from ..tools.asyncloop import LoopThread
 from .jobs import Job
 from .limiter import AdaptiveLimit

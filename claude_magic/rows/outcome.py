@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ..pricing import BATCH_DISCOUNT, Price, cost_of
-from ..secrets import redact
-from ..structured import OutputSpec, StructuredOutputError
-from ..usage import Usage
+from ..core.pricing import BATCH_DISCOUNT, Price, cost_of
+from ..core.redaction import redact
+from ..core.structured import OutputSpec, StructuredOutputError
+from ..core.usage import Usage
 
 __all__ = ["Outcome", "from_message", "usage_of", "failed", "STATUSES"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..structured import OutputSpec
+from ..core.structured import OutputSpec
 from .journal import RunRecord
 from .outcome import Outcome
 

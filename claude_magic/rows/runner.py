@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..cancellation import Cancellation
-from ..pricing import Price
-from ..settings import Settings
-from ..structured import OutputSpec
+from ..core.cancellation import Cancellation
+from ..core.pricing import Price
+from ..core.settings import Settings
+from ..core.structured import OutputSpec
 from .batch import BatchDriver, BatchLimits
 from .jobs import Job
 from .journal import Journal

@@ -6,7 +6,7 @@
  "marks": {"": "9f2c…", "stats": "41ab…"}}
 ```
 Each conversation is `Conversation.to_dict()` (messages byte for byte, one record per turn, with the
-request fingerprint that replay compares), checked by `claude_magic.conversation_schema` when read. `marks`
+request fingerprint that replay compares), checked by `claude_magic.core.conversation_schema` when read. `marks`
 holds the per-user HMAC of each conversation this user's kernels wrote (`claude_magic.store.trust`).
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from ..conversation import FORMAT_VERSION, Conversation, TurnRecord
-from ..conversation_schema import check_conversation
+from ..core.conversation import FORMAT_VERSION, Conversation, TurnRecord
+from ..core.conversation_schema import check_conversation
 
 __all__ = ["STORE_FORMAT", "STORE_VERSION", "StoreUnreadable", "Stored", "Snapshot", "snapshot", "render", "parse",
            "merge", "conversation_of"]

@@ -24,15 +24,15 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..events import TurnFinished
-from ..json_file import MAX_FILE_BYTES, UnusableFile, read_json
+from ..core.events import TurnFinished
+from ..core.json_file import MAX_FILE_BYTES, UnusableFile, read_json
 from .document import Snapshot, Stored, StoreUnreadable, conversation_of, merge, parse, render, snapshot
 from .files import atomic_write, locked, set_aside
 from .location import notebook_path, store_path
 from .trust import is_marked, mark
 
 if TYPE_CHECKING:
-    from ..conversation import Conversation
+    from ..core.conversation import Conversation
     from ..session import Session
 
 __all__ = ["NotebookStore", "attach_store", "detach_store"]

@@ -2,7 +2,7 @@
 
 A store in a cloned project can hold anything, including recorded `run_python` calls that replay would run.
 Each conversation this user's kernels save carries `hmac-sha256(key, canonical JSON of the entry)`; the key is
-32 random bytes in the user's config folder (`claude_magic.user_config`), created on first use with mode 0600.
+32 random bytes in the user's config folder (`claude_magic.core.user_config`), created on first use with mode 0600.
 A conversation whose mark is missing or wrong was not written by this user's kernels: replay asks before its
 recorded tool calls run, whatever the policy says, until `%claude restore` accepts it (which marks it).
 """
@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..user_config import user_config_dir
+from ..core.user_config import user_config_dir
 
 __all__ = ["mark", "is_marked", "KEY_FILE"]
 

@@ -29,7 +29,7 @@ class LoopThread:
         """The running loop (started now if needed)."""
         with self._lock:
             if self._loop is None or not self.running:
-                from ..early_imports import import_before_threads
+                from ..core.early_imports import import_before_threads
 
                 import_before_threads()      # what runs on the loop (MCP, the Agent SDK) imports anyio
                 loop = asyncio.new_event_loop()

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Mapping
 from typing import Literal
 
-from ..errors import ConfigurationError
-from ..hidden_text import hidden_notice, reveal
+from ..core.errors import ConfigurationError
+from ..core.hidden_text import hidden_notice, reveal
 from .context import ToolCall
 
 __all__ = [

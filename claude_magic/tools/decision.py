@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..events import ConsentRequested, Event
+from ..core.events import ConsentRequested, Event
 from .consent import DECLINED, NO_CONSENT_CHANNEL, POLICY_DENIED, UNTRUSTED_RECORD, ConsentUnavailable, ask_in_console
 from .context import ToolCall, ToolContext
 

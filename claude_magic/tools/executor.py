@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..conversation import INTERRUPTED_TOOL_RESULT
-from ..events import Event, ToolCallFinished, ToolCallStarted
-from ..secrets import redact, redact_content
-from ..settings import Settings
+from ..core.conversation import INTERRUPTED_TOOL_RESULT
+from ..core.events import Event, ToolCallFinished, ToolCallStarted
+from ..core.redaction import redact, redact_content
+from ..core.settings import Settings
 from .asyncloop import shared_loop
 from .bundles import MimeBundle
 from .context import ToolCall, ToolContext
@@ -25,7 +25,7 @@ from .output import ToolOutput, content_text, fit_to_budget, full_text_bundle, t
 from .registry import Tool, ToolInputError
 
 if TYPE_CHECKING:
-    from ..cancellation import Cancellation
+    from ..core.cancellation import Cancellation
     from .registry import Toolbox
 
 __all__ = ["run_calls"]

@@ -10,7 +10,7 @@ import sys
 import types
 from typing import Any
 
-from ..typenames import type_name
+from ..core.typenames import type_name
 
 __all__ = ["list_variables_text", "inspect_text", "describe_dataframe_text", "resolve", "VariableNotFound"]
 

@@ -10,13 +10,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
-from ..errors import ClaudeMagicError, ConfigurationError
+from ..core.errors import ClaudeMagicError, ConfigurationError
 from .consent import Policy, check_policy, configured_policy, is_pattern
 
 if TYPE_CHECKING:
-    from ..cancellation import Cancellation
-    from ..events import Event
-    from ..settings import Settings
+    from ..core.cancellation import Cancellation
+    from ..core.events import Event
+    from ..core.settings import Settings
     from .context import ToolContext
 
 __all__ = [

@@ -11,8 +11,8 @@ import binascii
 import json
 from typing import Any
 
-from ..hidden_text import hidden_notice, reveal
-from ..results import TurnResult
+from ..core.hidden_text import hidden_notice, reveal
+from ..core.results import TurnResult
 from .footer import footer_text
 from .mathguard import text_html
 from .render import code_block, escape, render_markdown, sanitize

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..events import Event, TurnFinished
+from ..core.events import Event, TurnFinished
 from .inert_markdown import inert_markdown
 from .markdown_export import transcript_markdown
 from .render import render_markdown

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..results import TurnResult
+from ..core.results import TurnResult
 
 __all__ = ["footer_text", "engine_text", "replayed_text"]
 

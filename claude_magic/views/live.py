@@ -13,7 +13,7 @@ import html
 import time
 from typing import Any
 
-from ..events import (
+from ..core.events import (
     BlockFinished,
     BlockStarted,
     ConsentRequested,

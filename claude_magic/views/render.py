@@ -25,7 +25,7 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-from ..hidden_text import reveal
+from ..core.hidden_text import reveal
 from .inert_markdown import IMAGE_MARK, inert_markdown
 from .mathguard import DOLLAR_HTML, scanner
 

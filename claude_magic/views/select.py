@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..events import Event
+from ..core.events import Event
 
 __all__ = ["make_view", "frontend_kind"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from ..events import (
+from ..core.events import (
     BlockFinished,
     BlockStarted,
     Event,
@@ -15,7 +15,7 @@ from ..events import (
     ToolCallFinished,
     TurnFinished,
 )
-from ..hidden_text import reveal
+from ..core.hidden_text import reveal
 from .footer import footer_text
 
 __all__ = ["TerminalView"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from ..events import (
+from ..core.events import (
     BlockFinished,
     BlockStarted,
     ConsentRequested,
@@ -23,7 +23,7 @@ from ..events import (
     TurnFinished,
     TurnStarted,
 )
-from ..results import TurnResult
+from ..core.results import TurnResult
 
 __all__ = ["Part", "Transcript"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from claude_magic.notebook_context import ErrorTracker
+from claude_magic.notebook.failed_cells import ErrorTracker
 
 
 @pytest.fixture(scope="session")

@@ -18,14 +18,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from claude_magic.attachments import (  # noqa: E402
+from claude_magic.core.errors import ClaudeMagicError  # noqa: E402
+from claude_magic.notebook.attachments import (  # noqa: E402
     MAX_IMAGE_BASE64_BYTES,
     AttachmentError,
     attachment_block,
     attachment_blocks,
     sniff_media_type,
 )
-from claude_magic.errors import ClaudeMagicError  # noqa: E402
 from claude_magic.testing import Reply, text  # noqa: E402
 
 UNSUPPORTED = "attach image files, PDFs, text files, figures, PIL images or bytes"
@@ -153,7 +153,7 @@ def test_current_figure_word() -> None:
 
 
 def test_figure_word_without_pyplot_imported() -> None:
-    script = ("from claude_magic.attachments import attachment_block, AttachmentError\n"
+    script = ("from claude_magic.notebook.attachments import attachment_block, AttachmentError\n"
               "try:\n    attachment_block('figure', {})\nexcept AttachmentError as error:\n    print(error)\n")
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "attachment `figure`: matplotlib.pyplot is not imported, so there is no current figure"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from claude_magic.code_cells import CODE_SYSTEM_PROMPT, CodeInserter, extract_code
+from claude_magic.notebook.code_cells import CODE_SYSTEM_PROMPT, CodeInserter, extract_code
 
 from ..kernel.kernel_driver import running_kernel
 
@@ -101,7 +101,7 @@ def shell_reply(kernel: Any, code: str, cell_id: str) -> dict[str, Any]:
 
 def test_real_kernel_sends_one_set_next_input_payload_per_cell() -> None:
     with running_kernel() as kernel:
-        setup = shell_reply(kernel, "from claude_magic.code_cells import CodeInserter\n"
+        setup = shell_reply(kernel, "from claude_magic.notebook.code_cells import CodeInserter\n"
                                     "inserter = CodeInserter(get_ipython())\n"
                                     "def cell_id():\n"
                                     "    return get_ipython().kernel.get_parent()['metadata'].get('cellId')",

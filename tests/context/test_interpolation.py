@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claude_magic.errors import ClaudeMagicError
-from claude_magic.interpolation import InterpolationError, interpolate
-from claude_magic.notebook_context import ErrorTracker, context_namespace
+from claude_magic.core.errors import ClaudeMagicError
+from claude_magic.notebook.failed_cells import ErrorTracker, context_namespace
+from claude_magic.notebook.interpolation import InterpolationError, interpolate
 
 ODD_TEXTS = [
     "def f(x):\n    return {'a': x, **{k: v for k, v in d.items()}}\n",
@@ -124,7 +124,7 @@ def test_unknown_name_is_a_one_line_error() -> None:
     ("$`Err[-1]`", "$`Err[-1]`: IndexError: Err holds 0 failed cell(s) (Err[-1] is the latest)"),
 ])
 def test_failures_are_one_line_errors(text: str, message: str) -> None:
-    from claude_magic.notebook_context import ErrorList
+    from claude_magic.notebook.failed_cells import ErrorList
 
     with pytest.raises(InterpolationError) as caught:
         interpolate(text, {"items": [1], "Err": ErrorList()})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from claude_magic import load_ipython_extension, unload_ipython_extension
-from claude_magic.running_cell import CellWatcher, running_cell_id, watch_cells
+from claude_magic.notebook.running_cell import CellWatcher, running_cell_id, watch_cells
 from claude_magic.session import get_session
 from claude_magic.testing import Reply, text
 
@@ -67,7 +67,7 @@ def test_a_failing_cell_is_not_left_running(ipython_shell: Any) -> None:
 
 
 def test_loading_twice_registers_once_and_unloading_stops(ipython_shell: Any) -> None:
-    from claude_magic.notebook_context import ErrorTracker
+    from claude_magic.notebook.failed_cells import ErrorTracker
 
     def counts() -> tuple[int, int, int]:
         return (len(callbacks(ipython_shell, "pre_run_cell", CellWatcher)),
@@ -81,14 +81,14 @@ def test_loading_twice_registers_once_and_unloading_stops(ipython_shell: Any) ->
         assert counts() == (1, 1, 1)
         unload_ipython_extension(ipython_shell)
         assert counts() == (0, 0, 0)
-        ipython_shell.run_cell("seen = __import__('claude_magic.running_cell').running_cell.running_cell_id("
+        ipython_shell.run_cell("seen = __import__('claude_magic.notebook.running_cell').notebook.running_cell.running_cell_id("
                                "get_ipython())", cell_id="after-unload")
         assert ipython_shell.user_ns.pop("seen") is None
     finally:
         load_ipython_extension(ipython_shell)
     assert counts() == (1, 1, 1)
     assert watch_cells(ipython_shell) is watch_cells(ipython_shell)
-    ipython_shell.run_cell("seen = __import__('claude_magic.running_cell').running_cell.running_cell_id("
+    ipython_shell.run_cell("seen = __import__('claude_magic.notebook.running_cell').notebook.running_cell.running_cell_id("
                            "get_ipython())", cell_id="reloaded")
     assert ipython_shell.user_ns.pop("seen") == "reloaded"
 
@@ -98,7 +98,7 @@ def test_real_kernel_reports_the_cell_ipython_runs() -> None:
     from ..kernel.kernel_driver import running_kernel, texts
 
     with running_kernel() as kernel:
-        kernel.execute("%load_ext claude_magic\nfrom claude_magic.running_cell import running_cell_id",
+        kernel.execute("%load_ext claude_magic\nfrom claude_magic.notebook.running_cell import running_cell_id",
                        cell_id="setup")
         shown = texts(kernel.execute(
             "print('outer:', running_cell_id(get_ipython()))\n"

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from claude_magic.summaries import summarize_value, truncate_text
+from claude_magic.notebook.summaries import summarize_value, truncate_text
 
 NOTE_ALLOWANCE = 60   # room for the "(truncated: N of M characters)" note on top of the budget
 
@@ -134,9 +134,9 @@ def test_repr_claude_hook_wins() -> None:
 def test_summaries_never_import_pandas_numpy_or_polars() -> None:
     script = (
         "import sys\n"
-        "from claude_magic.interpolation import interpolate\n"
-        "from claude_magic.attachments import attachment_blocks\n"
-        "import claude_magic.notebook_context, claude_magic.code_cells\n"
+        "from claude_magic.notebook.interpolation import interpolate\n"
+        "from claude_magic.notebook.attachments import attachment_blocks\n"
+        "import claude_magic.notebook.failed_cells, claude_magic.notebook.code_cells\n"
         "print(interpolate('$`x` $`b` $`s`', {'x': [1, {'a': 2}], 'b': b'%PDF-1.4', 's': 'text'}))\n"
         "attachment_blocks(['b'], {'b': b'hello'})\n"
         "print(sorted(name for name in ('pandas', 'numpy', 'polars', 'matplotlib', 'PIL') if name in sys.modules))\n"

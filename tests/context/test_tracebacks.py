@@ -10,8 +10,8 @@ from typing import Any
 
 import IPython
 
-from claude_magic.notebook_context import ErrorTracker
-from claude_magic.tracebacks import cell_traceback
+from claude_magic.notebook.failed_cells import ErrorTracker
+from claude_magic.notebook.tracebacks import cell_traceback
 
 IPYTHON_DIR = os.path.dirname(IPython.__file__)
 
@@ -150,9 +150,9 @@ def test_real_kernel_tracebacks_name_cells_not_temp_files() -> None:
     from ..kernel.kernel_driver import running_kernel, texts
 
     with running_kernel() as kernel:
-        kernel.execute("from claude_magic.notebook_context import tracker_for, fix_prompt\n"
-                       "from claude_magic.interpolation import interpolate\n"
-                       "from claude_magic.notebook_context import context_namespace\n"
+        kernel.execute("from claude_magic.notebook.failed_cells import tracker_for, fix_prompt\n"
+                       "from claude_magic.notebook.interpolation import interpolate\n"
+                       "from claude_magic.notebook.failed_cells import context_namespace\n"
                        "tracker = tracker_for(get_ipython())", cell_id="setup")
         kernel.execute("import pandas as pd\ndef pick(frame):\n    return frame['missing']", cell_id="define")
         kernel.execute("frame = pd.DataFrame({'a': [1]})\npick(frame)", cell_id="failing")

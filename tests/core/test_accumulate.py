@@ -13,10 +13,10 @@ from typing import Any
 import anthropic
 import pytest
 
-from claude_magic.accumulate import MessageAccumulator, ToolInputError
-from claude_magic.events import BlockFinished, TextDelta
-from claude_magic.stream import stream_step
+from claude_magic.core.events import BlockFinished, TextDelta
 from claude_magic.testing import LocalServer, Replay, Reply, redacted_thinking, text, thinking, tool_use
+from claude_magic.transport.accumulate import MessageAccumulator, ToolInputError
+from claude_magic.transport.stream import stream_step
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "anthropic-sdk-python"
 STREAMS = sorted([*FIXTURES.glob("streaming/*.txt"), *FIXTURES.glob("fable-fallback/*.sse")])
@@ -120,7 +120,7 @@ def test_fragment_events_are_the_frozen_dataclasses_themselves(client: anthropic
     """`stream.py` builds a fragment event through its slots (the hot path): it must be the same value."""
     import dataclasses
 
-    from claude_magic.events import ThinkingDelta
+    from claude_magic.core.events import ThinkingDelta
 
     claude_server.queue(Reply(thinking("Let me think. " * 20), text("The answer. " * 20), chunk=5))
     outcome, events = ours(client)

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 import claude_magic
-from claude_magic.conversation import Conversation
+from claude_magic.core.conversation import Conversation
+from claude_magic.core.settings import Settings, TurnOptions
 from claude_magic.session import Session
-from claude_magic.settings import Settings, TurnOptions
 from claude_magic.testing import ApiError, Reply, text, thinking, tool_use
 
 from .conftest import run
@@ -88,7 +88,7 @@ def test_pop_after_interrupted_tools_keeps_history_valid(claude_server: Any) -> 
     conversation.add_user([{"type": "text", "text": "q"}])
     conversation.add_assistant([{"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}])
     conversation.answer_pending()
-    from claude_magic.conversation import TurnRecord
+    from claude_magic.core.conversation import TurnRecord
     conversation.turns.append(TurnRecord(prompt="q", start=0, end=3))
     conversation.turns.append(TurnRecord(prompt="next", start=2, end=4))
     conversation.add_user([{"type": "text", "text": "next"}])

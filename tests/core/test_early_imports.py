@@ -62,7 +62,7 @@ def test_a_chat_panels_first_turn_gets_anyio_from_the_main_thread(claude_server:
     assert first_importer(f"""
         from claude_magic.panel import ChatPanel
         from claude_magic.session import Session
-        from claude_magic.settings import Settings
+        from claude_magic.core.settings import Settings
 
         session = Session(Settings(base_url={claude_server.base_url!r}, model="claude-sonnet-5-5", engine="api",
                                    max_retries=0))

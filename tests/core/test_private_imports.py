@@ -20,10 +20,10 @@ WATCHED = {"anthropic": "anthropic", "httpx2": "httpx2", "httpcore2": "httpcore2
 
 # (importing file, module, name) -> why no public name does it. Keep README "Private imports" in step.
 DOCUMENTED = {
-    ("credentials.py", "anthropic._client", "static_credential_from_env"):
+    ("transport/credentials.py", "anthropic._client", "static_credential_from_env"):
         "step 1 of the SDK's credential chain (ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN, with the constructor's "
         "own rules), so `%claude auth` names the credential the client will use without reading its value",
-    ("credentials.py", "anthropic.lib.credentials._constants", "_has_explicit_active_config"):
+    ("transport/credentials.py", "anthropic.lib.credentials._constants", "_has_explicit_active_config"):
         "whether the SDK picked a profile because of an `active_config` file: `%claude auth` says why a profile "
         "was chosen; the public `default_credentials` returns the profile but not the reason",
 }

@@ -45,7 +45,7 @@ def test_key_shaped_strings_are_redacted_even_when_not_configured_or_cut_short(s
     assert other not in sent and CANARY_KEY[:30] not in sent and sent.count("[redacted]") >= 2
     out = capsys.readouterr()
     assert other not in out.out + out.err and CANARY_KEY[:30] not in out.out + out.err
-    from claude_magic.secrets import redact
+    from claude_magic.core.redaction import redact
 
     assert redact("sk-ant-") == "sk-ant-"                      # a mention of the prefix is left alone
     assert redact("see sk-ant-api03-short") == "see sk-ant-api03-short"

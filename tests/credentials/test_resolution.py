@@ -10,11 +10,11 @@ import anthropic
 import pytest
 from anthropic.lib.credentials import WorkloadIdentityCredentials
 
-from claude_magic.client import ClientFactory, resolved_base_url
-from claude_magic.credentials import CredentialInfo, resolve_api_credential
-from claude_magic.errors import ConfigurationError, MissingCredentialError
-from claude_magic.settings import Settings
+from claude_magic.core.errors import ConfigurationError, MissingCredentialError
+from claude_magic.core.settings import Settings
 from claude_magic.testing import LocalServer, Reply, text
+from claude_magic.transport.client import ClientFactory, resolved_base_url
+from claude_magic.transport.credentials import CredentialInfo, resolve_api_credential
 
 from .conftest import CLIENT_ID, Profiles, bearer_tokens
 
@@ -189,7 +189,7 @@ def test_other_settings_share_nothing_secret_in_the_key(no_credentials: Path, mo
     factory.get(settings)
     keys = repr(list(factory._clients))
     assert "key-that-must-not-be-in-the-cache-key" not in keys and "header-value-not-in-the-key" not in keys
-    from claude_magic.secrets import redact
+    from claude_magic.core.redaction import redact
 
     assert redact("echo header-value-not-in-the-key") == "echo [redacted]"   # Settings from code: secret too
     assert factory.get(settings.with_options(max_retries=5)) is not factory.get(settings)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from claude_magic.core.settings import Settings
 from claude_magic.session import Session
-from claude_magic.settings import Settings
 from claude_magic.testing import LocalServer
 from claude_magic.testing.responder import echo_reply
 from claude_magic.tools import Toolbox

@@ -7,16 +7,16 @@ import signal
 import threading
 from typing import Any
 
-from claude_magic.cancellation import Cancellation
-from claude_magic.events import (
+from claude_magic.core.cancellation import Cancellation
+from claude_magic.core.events import (
     ConsentRequested,
     TextDelta,
     ThinkingDelta,
     ToolCallFinished,
     ToolCallStarted,
 )
-from claude_magic.pricing import cost_of
-from claude_magic.settings import TurnOptions
+from claude_magic.core.pricing import cost_of
+from claude_magic.core.settings import TurnOptions
 from claude_magic.testing import ApiError, Reply, Stall, text, thinking, tool_use
 from claude_magic.tools.consent import DECLINED
 from claude_magic.tools.context import ToolContext

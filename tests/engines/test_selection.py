@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from claude_magic.core.errors import MissingCredentialError
 from claude_magic.engines.selection import choose_engine, forget_login_status
-from claude_magic.errors import MissingCredentialError
 from claude_magic.session import Session
 
 from .conftest import cc_settings, helper_home

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from claude_magic.events import ToolCallFinished
+from claude_magic.core.events import ToolCallFinished
 from claude_magic.mcp.source import McpToolSource
 from claude_magic.session import Session
 from claude_magic.testing import LocalServer, Reply, text, tool_use

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_magic.errors import ConfigurationError
+from claude_magic.core.errors import ConfigurationError
 from claude_magic.mcp.agent_sdk import agent_sdk_servers
 from claude_magic.mcp.config import ServersDict, notebook_folder, parse_servers
 from claude_magic.mcp.source import McpToolSource
@@ -61,7 +61,7 @@ def test_variables_expand_from_the_environment_and_values_are_secrets(monkeypatc
     raw = {"s": {"command": "run", "env": {"TOKEN": "${CM_TEST_TOKEN}"}}}
     shown = repr(servers["s"]) + repr(ServersDict(raw)) + servers["s"].summary
     assert ENV_TOKEN not in shown and "env: TOKEN" in shown
-    from claude_magic.secrets import redact
+    from claude_magic.core.redaction import redact
 
     assert redact(f"oops {ENV_TOKEN}") == "oops [redacted]"
 

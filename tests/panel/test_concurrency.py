@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from claude_magic.errors import ConversationBusy
+from claude_magic.core.errors import ConversationBusy
 from claude_magic.panel import ChatPanel
 from claude_magic.session import Session
 from claude_magic.testing import LocalServer, Reply, text

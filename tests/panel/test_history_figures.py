@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from claude_magic.conversation import Conversation, TurnRecord
+from claude_magic.core.conversation import Conversation, TurnRecord
 from claude_magic.panel.history import turn_records, turn_transcript
 from claude_magic.views.static import static_html
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from claude_magic.cancellation import Cancellation
+from claude_magic.core.cancellation import Cancellation
 from claude_magic.panel.mainthread import MainThreadRunner
 
 from ..helpers import LIMIT

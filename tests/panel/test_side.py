@@ -81,7 +81,7 @@ def test_one_side_panel_per_kernel(session: Session, outputs: list[dict[str, Any
 
 def test_chat_command_rejects_unknown_options(session: Session) -> None:
     from claude_magic.commands import chat
-    from claude_magic.errors import ClaudeMagicError
+    from claude_magic.core.errors import ClaudeMagicError
 
     with pytest.raises(ClaudeMagicError, match="unknown option --sid"):
         chat(session, ["--sid"])

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from claude_magic import session as session_module
+from claude_magic.core.settings import Settings
 from claude_magic.session import Session
-from claude_magic.settings import Settings
 from claude_magic.testing import LocalServer
 from claude_magic.tools import Toolbox
 

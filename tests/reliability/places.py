@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from claude_magic.results import TurnResult
+from claude_magic.core.results import TurnResult
 from claude_magic.testing import LocalServer, Reply, text, tool_use
 
 from ..helpers import LIMIT

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import claude_magic
-from claude_magic.results import STATUS_MARKERS
+from claude_magic.core.results import STATUS_MARKERS
 from claude_magic.testing import LocalServer, Reply, text
 
 from .conftest import magic_of, run_cell

@@ -11,10 +11,10 @@ import pydantic
 import pytest
 
 import claude_magic
-from claude_magic.pricing import cost_of
+from claude_magic.core.pricing import cost_of
+from claude_magic.core.usage import Usage
 from claude_magic.rows import BatchLimits
 from claude_magic.testing import ApiError, LocalServer, echo_reply
-from claude_magic.usage import Usage
 
 from ..helpers import wait_until
 from .conftest import MODEL

@@ -11,7 +11,7 @@ import pydantic
 import pytest
 
 import claude_magic
-from claude_magic.errors import ConfigurationError
+from claude_magic.core.errors import ConfigurationError
 from claude_magic.rows.confirm import MapDeclined
 from claude_magic.testing import ApiError, LocalServer, Reply, echo_reply
 

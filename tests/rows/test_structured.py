@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from typing_extensions import TypedDict
 
 import claude_magic
-from claude_magic.structured import StructuredOutputError
+from claude_magic.core.structured import StructuredOutputError
 from claude_magic.testing import LocalServer, Reply
 
 from .conftest import MODEL

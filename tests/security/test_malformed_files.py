@@ -17,10 +17,10 @@ from traitlets import TraitError
 
 from claude_magic import session as session_module
 from claude_magic.commands import run_command
-from claude_magic.errors import ClaudeMagicError, ConfigurationError
-from claude_magic.json_file import MAX_FILE_BYTES
+from claude_magic.core.errors import ClaudeMagicError, ConfigurationError
+from claude_magic.core.json_file import MAX_FILE_BYTES
+from claude_magic.core.settings import Settings
 from claude_magic.session import Session
-from claude_magic.settings import Settings
 from claude_magic.store import STORE_FORMAT, attach_store
 from claude_magic.testing import LocalServer, Reply, text
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from claude_magic.core.settings import Settings
 from claude_magic.replay.fingerprint import request_document, request_fingerprint
-from claude_magic.settings import Settings
 from claude_magic.tools import default_toolbox
 
 BASE = Settings(model="claude-sonnet-5-5")
@@ -78,7 +78,7 @@ def test_claude_code_tools_count_only_for_claude_code() -> None:
 
 
 def test_a_secret_in_the_prompt_is_hashed_as_sent() -> None:
-    from claude_magic.secrets import register_secret
+    from claude_magic.core.redaction import register_secret
 
     register_secret("sk-ant-fingerprint-secret-0123456789")
     document = request_document(HISTORY, [{"type": "text", "text": "key sk-ant-fingerprint-secret-0123456789"}],

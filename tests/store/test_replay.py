@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from claude_magic.commands import run_command
-from claude_magic.errors import MissingCredentialError
-from claude_magic.events import Event, Notice, TextDelta, ToolCallFinished, TurnFinished
+from claude_magic.core.errors import MissingCredentialError
+from claude_magic.core.events import Event, Notice, TextDelta, ToolCallFinished, TurnFinished
+from claude_magic.core.settings import TurnOptions
 from claude_magic.session import Session
-from claude_magic.settings import TurnOptions
 from claude_magic.testing import LocalServer, Reply, text, tool_use
 from claude_magic.tools import Tool, Toolbox
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from claude_magic.cancellation import Cancellation
-from claude_magic.events import ConsentRequested, Event, ToolCallFinished, ToolCallStarted
-from claude_magic.results import TurnResult
+from claude_magic.core.cancellation import Cancellation
+from claude_magic.core.events import ConsentRequested, Event, ToolCallFinished, ToolCallStarted
+from claude_magic.core.results import TurnResult
+from claude_magic.core.settings import Settings, TurnOptions
 from claude_magic.session import Session
-from claude_magic.settings import Settings, TurnOptions
 from claude_magic.testing import LocalServer, Reply
 from claude_magic.tools import Toolbox, ToolContext
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from claude_magic.errors import ConfigurationError
+from claude_magic.core.errors import ConfigurationError
 from claude_magic.testing import Reply, text, tool_use
 from claude_magic.tools import ToolCall, ToolContext, default_toolbox
 from claude_magic.tools.consent import (

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from claude_magic.cancellation import Cancellation
-from claude_magic.events import Notice
+from claude_magic.core.cancellation import Cancellation
+from claude_magic.core.events import Notice
 from claude_magic.testing import Reply, block, redacted_thinking, text, thinking, tool_use
 from claude_magic.tools import ToolContext, ToolOutput
 

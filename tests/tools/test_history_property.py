@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_magic.cancellation import Cancellation
-from claude_magic.client import ClientFactory
-from claude_magic.events import Event, TextDelta
+from claude_magic.core.cancellation import Cancellation
+from claude_magic.core.events import Event, TextDelta
+from claude_magic.core.settings import Settings
 from claude_magic.session import Session
-from claude_magic.settings import Settings
 from claude_magic.testing import ApiError, Drop, LocalServer, Reply, text, thinking, tool_use
 from claude_magic.tools import Toolbox, ToolCall, ToolContext
+from claude_magic.transport.client import ClientFactory
 
 CALL_KINDS = ("ok", "ok_async", "fail", "odd", "bad_args", "unknown", "denied", "ask_yes", "ask_no",
               "ask_ctrl_c", "ctrl_c", "stop", "hang")

@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 import claude_magic.tools as tools_package
-from claude_magic.errors import ConfigurationError
+from claude_magic.core.errors import ConfigurationError
 from claude_magic.tools import Tool, Toolbox, ToolDefinitionError, apply_config, default_toolbox, describe_tools, tool
 from claude_magic.tools.builtins import BUILTIN_NAMES
 

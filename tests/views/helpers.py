@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from claude_magic.events import (
+from claude_magic.core.events import (
     BlockFinished,
     BlockStarted,
     ConsentRequested,
@@ -22,8 +22,8 @@ from claude_magic.events import (
     TurnFinished,
     TurnStarted,
 )
-from claude_magic.results import TurnResult
-from claude_magic.usage import Usage
+from claude_magic.core.results import TurnResult
+from claude_magic.core.usage import Usage
 from claude_magic.views.render import ALLOWED_TAGS
 
 XSS = [

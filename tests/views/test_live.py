@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from claude_magic.events import ConsentRequested, Event, TextDelta, ThinkingDelta, TurnFinished
+from claude_magic.core.events import ConsentRequested, Event, TextDelta, ThinkingDelta, TurnFinished
 from claude_magic.views.live import WIDGET_MIME, LiveView
 
 from .helpers import XSS_TEXT, assert_inert, text_turn, tool_turn

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from claude_magic.core.settings import Settings
 from claude_magic.session import Session
-from claude_magic.settings import Settings
 from claude_magic.testing import LocalServer, Replay
 from claude_magic.views.display import DisplayView
 from claude_magic.views.live import LiveView

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
-from claude_magic.events import BlockFinished, BlockStarted, Event, Notice, TurnFinished
+from claude_magic.core.events import BlockFinished, BlockStarted, Event, Notice, TurnFinished
 from claude_magic.tools.bundles import MimeBundle
 from claude_magic.views.static import static_bundle, static_html
 from claude_magic.views.transcript import Transcript

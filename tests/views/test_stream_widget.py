@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claude_magic.events import TurnFinished
+from claude_magic.core.events import TurnFinished
 from claude_magic.views.static import static_html
 from claude_magic.views.stream_view import StreamView
 from claude_magic.views.stream_widget import TAIL, StreamDocument, js_length

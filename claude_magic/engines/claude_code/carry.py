@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...conversation import Conversation
+from ...core.conversation import Conversation
 from ...tools.output import content_text
 
 __all__ = ["carried_prompt", "CARRY_LIMIT"]

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ...conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
-from ...errors import TurnInterrupted
-from ...events import Notice, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
-from ...results import TurnResult
-from ...secrets import redact, redact_content, register_secrets
+from ...core.conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
+from ...core.errors import TurnInterrupted
+from ...core.events import Notice, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
+from ...core.redaction import redact, redact_content, register_secrets
+from ...core.results import TurnResult
 from ...tools.asyncloop import LoopThread
 from ...tools.consent import configured_policy
 from ...tools.context import ToolCall, ToolContext
@@ -70,7 +70,7 @@ class ClaudeCodeEngine:
     # -- the seam ----------------------------------------------------------------------------------
     def run_turn(self, request: TurnRequest) -> TurnResult:
         if not sdk_installed():
-            from ...errors import ConfigurationError
+            from ...core.errors import ConfigurationError
 
             raise ConfigurationError(f"The Claude Code engine needs claude-agent-sdk: `{INSTALL_HINT}`.")
         settings = request.settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...secrets import redact
+from ...core.redaction import redact
 from .auth import INSTALL_HINT
 
 __all__ = ["exception_line", "result_line", "LOGIN_HINT", "DIED"]

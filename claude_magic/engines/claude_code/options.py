@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ...models import resolve_model
-from ...settings import Settings
+from ...core.model_names import resolve_model
+from ...core.settings import Settings
 
 __all__ = ["SessionOptions", "session_options"]
 

@@ -10,7 +10,7 @@ import queue
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...secrets import redact
+from ...core.redaction import redact
 from ...tools.asyncloop import LoopThread
 
 __all__ = ["LiveClient", "TurnChannel"]

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ...events import (
+from ...core.events import (
     BlockFinished,
     BlockStarted,
     Event,
@@ -16,8 +16,8 @@ from ...events import (
     ThinkingDelta,
     ToolInputDelta,
 )
-from ...stream import keepable
-from ...usage import Usage
+from ...core.usage import Usage
+from ...transport.stream import keepable
 
 __all__ = ["StreamTranslator", "KERNEL_SERVER", "display_name", "usage_of"]
 

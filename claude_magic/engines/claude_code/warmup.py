@@ -33,7 +33,7 @@ def warm_up() -> bool:
         _started = True
         if not sdk_installed():
             return False
-        from ...early_imports import import_before_threads
+        from ...core.early_imports import import_before_threads
 
         import_before_threads()
         _thread = threading.Thread(target=_import_all, name="claude-magic-sdk-import", daemon=True)

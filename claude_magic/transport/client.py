@@ -10,6 +10,9 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from ..core.errors import ClaudeMagicError, ConfigurationError, MissingCredentialError
+from ..core.redaction import register_secrets
+from ..core.settings import Settings
 from .credentials import (
     CREDENTIAL_ENVIRONMENT,
     DEFAULT_BASE_URL,
@@ -17,9 +20,6 @@ from .credentials import (
     configuration_problem,
     resolve_api_credential,
 )
-from .errors import ClaudeMagicError, ConfigurationError, MissingCredentialError
-from .secrets import register_secrets
-from .settings import Settings
 
 if TYPE_CHECKING:
     import anthropic

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ..core.errors import ApiError, StreamCutOff
+from ..core.redaction import redact
 from .accumulate import ToolInputError
 from .credentials import credential_error, sent_credentials
-from .errors import ApiError, StreamCutOff
-from .secrets import redact
 
 __all__ = ["translate_exception", "cut_off_error"]
 

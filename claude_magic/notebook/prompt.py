@@ -14,7 +14,7 @@ def split_specs(values: list[str] | None) -> list[str]:
 
 def build_prompt(cell: str, shell: Any, attach: list[str], *, budget: int) -> list[dict[str, Any]]:
     """Content blocks for a cell: attachments first, then the interpolated text."""
-    from .notebook_context import context_namespace
+    from .failed_cells import context_namespace
 
     namespace = context_namespace(shell) if shell is not None else {}
     text = cell

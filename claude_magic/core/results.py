@@ -78,12 +78,12 @@ class TurnResult:
         return f"<TurnResult {self.status} {self.model} {self.usage.output_tokens} out: {preview!r}>"
 
     def _repr_markdown_(self) -> str:
-        from .views.inert_markdown import inert_markdown
+        from ..views.inert_markdown import inert_markdown
 
         return inert_markdown(self.text)
 
     def _repr_html_(self) -> str:
         """The answer as sanitized HTML (JupyterLab shows this: its Markdown renderer takes money for math)."""
-        from .views.render import render_markdown
+        from ..views.render import render_markdown
 
         return render_markdown(self.text)

@@ -24,7 +24,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ClaudeMagicError
+from ..core.errors import ClaudeMagicError
 from .running_cell import request_cell_id
 from .tracebacks import cell_traceback
 

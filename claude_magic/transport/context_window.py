@@ -6,7 +6,7 @@ import json
 import threading
 from typing import Any
 
-from .errors import ClaudeMagicError
+from ..core.errors import ClaudeMagicError
 
 __all__ = ["ContextOverflow", "ModelCatalog", "estimate_tokens", "check_fits"]
 

@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ClaudeMagicError
+from ..core.errors import ClaudeMagicError
 from .summaries import DEFAULT_BUDGET, summarize_value, truncate_text
 
 __all__ = ["interpolate", "summarize_value", "InterpolationError"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 from .errors import ConfigurationError
-from .models import DEFAULT_MODEL
+from .model_names import DEFAULT_MODEL
 
 __all__ = ["Settings", "TurnOptions", "LIMITS", "check_limit", "Effort", "EngineName", "CacheTtl", "EFFORT_LEVELS",
            "ENGINE_NAMES", "CACHE_TTLS", "check_choice"]
@@ -70,7 +70,7 @@ class Settings:
     context_window_check: bool = True          # refuse a turn that would overflow the context window
     aliases: dict[str, str] = field(default_factory=dict)
     extra_headers: dict[str, str] = field(default_factory=dict, repr=False)   # values are secrets
-    output_format: dict[str, Any] | None = None   # structured answers: `output_config.format` (claude_magic.structured)
+    output_format: dict[str, Any] | None = None   # structured answers: `output_config.format` (claude_magic.core.structured)
     engine: str = "auto"                       # "auto", "api" or "claude-code"
     claude_code_tools: tuple[str, ...] = ()    # Claude Code's own tools to offer (Bash, Read, ...): none by default
     claude_code_cli: str | None = None         # None: the CLI bundled with claude-agent-sdk

@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..core.cancellation import Cancellation
+from ..core.events import BlockFinished, BlockStarted, Event, TextDelta, ThinkingDelta, ToolInputDelta
+from ..core.usage import Usage
 from .accumulate import MessageAccumulator
-from .cancellation import Cancellation
 from .client import retries_taken
-from .events import BlockFinished, BlockStarted, Event, TextDelta, ThinkingDelta, ToolInputDelta
-from .usage import Usage
 
 __all__ = ["StepOutcome", "stream_step", "stop_gate", "StreamStopped", "keepable"]
 

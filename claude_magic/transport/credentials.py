@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, ConfigurationError
-from .secrets import redact, register_secrets
+from ..core.errors import ApiError, ConfigurationError
+from ..core.redaction import redact, register_secrets
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from ..core.settings import Settings
 
 __all__ = ["CredentialInfo", "resolve_api_credential", "checked_headers", "credential_error", "configuration_problem",
            "sent_credentials",

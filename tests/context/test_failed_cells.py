@@ -8,9 +8,8 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 
-from claude_magic.errors import ClaudeMagicError
-from claude_magic.interpolation import interpolate
-from claude_magic.notebook_context import (
+from claude_magic.core.errors import ClaudeMagicError
+from claude_magic.notebook.failed_cells import (
     ErrorList,
     ErrorTracker,
     NoErrorToFix,
@@ -18,6 +17,7 @@ from claude_magic.notebook_context import (
     fix_prompt,
     tracker_for,
 )
+from claude_magic.notebook.interpolation import interpolate
 
 
 def callbacks(shell: Any) -> list[Any]:
@@ -82,7 +82,7 @@ def test_successes_and_excluded_failures_are_not_recorded(ipython: Any, tracker:
     ipython.run_cell("ok = 1 + 1")
     ipython.run_cell("1/0", silent=True)
     ipython.run_cell("raise KeyboardInterrupt")
-    ipython.run_cell("from claude_magic.errors import ClaudeMagicError\nraise ClaudeMagicError('ours')")
+    ipython.run_cell("from claude_magic.core.errors import ClaudeMagicError\nraise ClaudeMagicError('ours')")
     claude_cell = ExecutionResult(ExecutionInfo("%%claude --bogus\nhi", False, False, True, None))
     claude_cell.error_in_exec = UsageError("%%claude: unrecognized arguments: --bogus")
     ipython.events.trigger("post_run_cell", claude_cell)
@@ -164,7 +164,7 @@ def test_real_kernel_records_cell_id_and_number() -> None:
     from ..kernel.kernel_driver import running_kernel, texts
 
     with running_kernel() as kernel:
-        kernel.execute("from claude_magic.notebook_context import tracker_for, fix_prompt\n"
+        kernel.execute("from claude_magic.notebook.failed_cells import tracker_for, fix_prompt\n"
                        "tracker = tracker_for(get_ipython())", cell_id="setup")
         kernel.execute("values = {'a': 1}\nvalues['b']", cell_id="failing-cell")
         shown = texts(kernel.execute("record = tracker.last\n"

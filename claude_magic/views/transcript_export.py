@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .conversation import Conversation
-from .views.inert_markdown import inert_markdown
+from ..core.conversation import Conversation
+from .inert_markdown import inert_markdown
 
 __all__ = ["conversation_markdown"]
 

@@ -31,8 +31,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ClaudeMagicError
-from .typenames import type_name
+from ..core.errors import ClaudeMagicError
+from ..core.typenames import type_name
 
 __all__ = [
     "attachment_blocks", "attachment_block", "sniff_media_type", "AttachmentError",

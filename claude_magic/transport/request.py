@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ConfigurationError
-from .models import resolve_model
-from .settings import EFFORT_LEVELS, Settings, check_choice
+from ..core.errors import ConfigurationError
+from ..core.model_names import resolve_model
+from ..core.settings import EFFORT_LEVELS, Settings, check_choice
 
 __all__ = ["build_params", "thinking_param"]
 
