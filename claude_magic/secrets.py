@@ -93,6 +93,11 @@ class Scrubber:
         self._short_pattern = re.compile(words) if words else None
         self._key_pattern = re.compile(_KEY_SHAPE)
         self.prefixes = (*ordered, _KEY_PREFIX)               # what a held-back tail may be the start of
+        # The quick test for a fragment: no secret can start in it unless it holds a secret's first two characters
+        # (rare in prose: "sk", not "s") or ends with a secret's first character.
+        pairs = "|".join(sorted({re.escape(secret[:2]) for secret in self.prefixes}))
+        firsts = "".join(sorted({re.escape(secret[0]) for secret in self.prefixes}))
+        self.may_start = re.compile(f"{pairs}|[{firsts}]\\Z").search
 
     def __call__(self, text: str) -> str:
         """`text` with every secret (and key-shaped string) replaced by "[redacted]"."""
@@ -153,15 +158,20 @@ class StreamScrubber:
     """Scrubs one text as it arrives in fragments: the end that may be the start of a secret is held back
     until the next fragment (or `flush`) shows whether it is one."""
 
-    __slots__ = ("scrub", "held", "before")
+    __slots__ = ("scrub", "held", "before", "_may_start")
 
     def __init__(self, scrub: Scrubber) -> None:
         self.scrub = scrub
+        self._may_start = scrub.may_start
         self.held = ""            # text received but not passed on yet
         self.before = ""          # the last character passed on (a short secret must start a word)
 
     def feed(self, fragment: str) -> str:
         """The scrubbed text that can be shown now."""
+        if not self.held and not self._may_start(fragment):
+            if fragment:
+                self.before = fragment[-1]
+            return fragment                                   # the hot path: nothing here can be a secret
         text = self.held + fragment if self.held else fragment
         cut = self.scrub.unsafe_tail(text)
         self.held = text[cut:]

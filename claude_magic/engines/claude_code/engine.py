@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from ...answer_scrubbing import scrub_block
 from ...conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
 from ...errors import TurnInterrupted
 from ...events import Notice, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
@@ -417,6 +418,7 @@ class _Turn:
                                          f"{_reset_text(info.resets_at)}.", "warning"))
 
     def _keep(self, blocks: list[dict[str, Any]]) -> None:
+        blocks = [scrub_block(block, self.translator.scrub) for block in blocks]   # signed thinking: at turn end
         if blocks:
             self.conversation.add_assistant(blocks)
             self.result.content.extend(blocks)
