@@ -237,8 +237,9 @@ class _Folder:
         if stream is not None:
             rest = stream.flush()
             if rest:
-                kind = self.message.blocks[index].field if index < len(self.message.blocks) else "text"
-                self.emit((_thinking_delta if kind == "thinking" else _text_delta)(self.step, index, rest))
+                kind = self.message.blocks[index].data.get("type") if index < len(self.message.blocks) else "text"
+                delta = {"text": _text_delta, "thinking": _thinking_delta}.get(kind, ToolInputDelta)
+                self.emit(delta(self.step, index, rest))
 
     def flush(self) -> None:
         """The stream ended (cut off, stopped): pass on every held-back end."""
@@ -270,7 +271,9 @@ class _Folder:
             else:
                 self.message.grow(event.index, delta)
                 if delta_type == "input_json_delta":
-                    self.emit(ToolInputDelta(self.step, event.index, delta.partial_json))
+                    shown = self._stream(event.index).feed(delta.partial_json)
+                    if shown:
+                        self.emit(ToolInputDelta(self.step, event.index, shown))
             return
         kind = event.type
         if kind == "content_block_start":

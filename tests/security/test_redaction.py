@@ -114,3 +114,19 @@ def test_short_configured_values_are_redacted_in_config_and_errors(ipython_shell
     finally:
         magic.headers = saved
     assert redact("switches 1 and true stay") == "switches 1 and true stay"
+
+
+def test_tool_inputs_are_scrubbed_while_they_stream_and_in_the_history(claude_server: LocalServer) -> None:
+    """Claude writes the key into code: the live card never shows it, and the code that runs does not hold it."""
+    code = f"print('{CANARY_KEY}')"
+    claude_server.queue(Reply(tool_use("run_python", {"code": code}), chunk=3), Reply(text("Done.")))
+    session = Session(local_settings(claude_server), toolbox=default_toolbox())
+    events: list[Any] = []
+    calls: list[Any] = []
+    result = session.ask("Print it.", emit=events.append,
+                         tool_context=ToolContext(approver=lambda call: calls.append(call) or False))
+    assert result.status == "complete", result.error
+    streamed = "".join(event.partial_json for event in events if type(event).__name__ == "ToolInputDelta")
+    assert "print(" in streamed and REDACTED in streamed
+    assert CANARY_KEY not in repr(events) and CANARY_KEY not in repr(calls)
+    assert CANARY_KEY not in json.dumps(claude_server.message_requests[-1])

@@ -130,7 +130,9 @@ class StreamTranslator:
         elif kind == "input_json_delta":
             fragment = delta.get("partial_json", "")
             self._json.setdefault(index, []).append(fragment)
-            self.emit(ToolInputDelta(self.step, index, fragment))
+            shown = self._stream(index).feed(fragment)
+            if shown:
+                self.emit(ToolInputDelta(self.step, index, shown))
         elif kind == "citations_delta":
             block.setdefault("citations", []).append(delta.get("citation"))
 
@@ -145,8 +147,8 @@ class StreamTranslator:
         stream = self._streams.pop(index, None)
         rest = stream.flush() if stream is not None else ""
         if rest:
-            thinking = self.blocks.get(index, {}).get("type") == "thinking"
-            self.emit((ThinkingDelta if thinking else TextDelta)(self.step, index, rest))
+            kind = self.blocks.get(index, {}).get("type")
+            self.emit({"text": TextDelta, "thinking": ThinkingDelta}.get(kind, ToolInputDelta)(self.step, index, rest))
 
     def end_step(self, complete: bool) -> list[dict[str, Any]]:
         """Close the open step (at `message_stop`, or cut short); returns the blocks that can be kept."""
