@@ -8,6 +8,7 @@ one line saying why. Whatever they do return still passes the secret scrubber (`
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -61,13 +62,30 @@ def withheld_reason(value: Any) -> str | None:
     """Why `value` is never shown or followed (a module, an environment, the shell or kernel), else None."""
     if isinstance(value, types.ModuleType):
         return "a module"
-    if isinstance(value, os._Environ):
+    if isinstance(value, os._Environ) or _is_environment_copy(value):
         return "the process environment (it holds credentials)"
     owner = getattr(value, "__self__", None) if isinstance(value, (types.MethodType, types.BuiltinMethodType)) else None
     for item in (value, owner):
         if item is not None and not isinstance(item, type) and _is_kernel_object(item):
             return "part of the IPython shell or the kernel"
     return None
+
+
+def _is_environment_copy(value: Any) -> bool:
+    """Whether `value` is a plain mapping that copies the process environment (`dict(os.environ)`): at least half
+    of its first 20 items, and 3 or more, are the environment's own."""
+    if not isinstance(value, dict) or len(value) < 3:
+        return False
+    sample = list(itertools.islice(value.items(), 20))
+    shared = sum(1 for name, item in sample if isinstance(name, str) and _environment_value(name) == item)
+    return shared >= 3 and shared * 2 >= len(sample)
+
+
+def _environment_value(name: str) -> str | None:
+    try:
+        return os.environ.get(name)
+    except (UnicodeError, ValueError):          # a name no environment can hold
+        return None
 
 
 def _is_kernel_object(value: Any) -> bool:
