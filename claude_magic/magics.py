@@ -144,6 +144,14 @@ class ClaudeMagic(Magics):
         except ConfigurationError as error:
             raise TraitError(str(error)) from None
 
+    @validate("claude_code_env")
+    def _valid_claude_code_env(self, proposal: Any) -> dict[str, Any]:
+        """Its values become secrets at assignment (redacted wherever they show, `%config` included)."""
+        from .core.redaction import register_secrets
+
+        register_secrets(str(value) for value in proposal["value"].values())
+        return proposal["value"]
+
     @validate("mcp_servers")
     def _valid_mcp_servers(self, proposal: Any) -> dict[str, Any]:
         """Refuse a server entry that cannot start at assignment; env and header values become secrets."""

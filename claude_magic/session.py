@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from .core.answer_scrubbing import finish_turn
 from .core.cancellation import Cancellation
 from .core.conversation import Conversation
 from .core.errors import ClaudeMagicError, ConversationBusy, MissingCredentialError
@@ -199,12 +200,14 @@ def _snapshot(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _stamping(emit: Callable[[Event], None], conversation: Conversation,
               request_hash: Callable[[], str]) -> Callable[[Event], None]:
-    """`emit`, stamping the result's provenance before views see `TurnFinished` (they save it in the notebook).
+    """`emit`, stamping the result's provenance and withholding thinking that held a secret (`answer_scrubbing`)
+    before views see `TurnFinished` (they save it in the notebook, listeners in the store).
     The fingerprint is taken at the first event: for Claude Code that comes after the prompt is written."""
     def stamped(event: Event) -> None:
         request_hash()
         if isinstance(event, TurnFinished):
             _stamp(conversation, event.result, request_hash())
+            finish_turn(conversation, event.result)
         emit(event)
     return stamped
 

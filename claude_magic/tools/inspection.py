@@ -11,6 +11,7 @@ import types
 from typing import Any
 
 from ..core.typenames import type_name
+from .read_limits import check_name, check_value, is_credential_name, withheld_reason
 
 __all__ = ["list_variables_text", "inspect_text", "describe_dataframe_text", "resolve", "VariableNotFound"]
 
@@ -47,17 +48,23 @@ def _size(value: Any) -> str:
 
 
 def resolve(namespace: dict[str, Any], name: str) -> Any:
-    """`name` or a dotted path (`df.columns`) in the namespace."""
-    head, *attributes = name.strip().split(".")
+    """`name` or a dotted path (`df.columns`) in the namespace, through public names and ordinary values only
+    (`read_limits`: never a private or credential-like name, a module, an environment or the kernel)."""
+    path = name.strip()
+    head, *attributes = path.split(".")
+    check_name(head, path, top_level=True)
     if head not in namespace:
         raise VariableNotFound(f"There is no variable named {head!r} in the user's namespace "
                                "(list_variables shows what exists).")
     value = namespace[head]
-    for attribute in attributes:
+    check_value(value, head)
+    for position, attribute in enumerate(attributes, 1):
+        check_name(attribute, path, top_level=False)
         try:
             value = getattr(value, attribute)
         except AttributeError:
             raise VariableNotFound(f"{type(value).__qualname__} object has no attribute {attribute!r}") from None
+        check_value(value, ".".join([head, *attributes[:position]]))
     return value
 
 
@@ -73,7 +80,7 @@ def list_variables_text(namespace: dict[str, Any], hidden: set[str] | frozenset[
         if isinstance(value, types.ModuleType):
             modules.append(name if name == value.__name__ else f"{name} ({value.__name__})")
             continue
-        rows.append(_variable_row(name, value))
+        rows.append(_withheld_row(name, value) or _variable_row(name, value))
     lines = [f"{len(rows)} variable(s)" + (f" matching {pattern!r}" if pattern else "") + ":"]
     lines += rows[:_MAX_LISTED]
     if len(rows) > _MAX_LISTED:
@@ -81,6 +88,14 @@ def list_variables_text(namespace: dict[str, Any], hidden: set[str] | frozenset[
     if modules:
         lines.append("Imported modules: " + ", ".join(modules))
     return "\n".join(lines)
+
+
+def _withheld_row(name: str, value: Any) -> str | None:
+    """The row of a variable whose value is never shown (credential-like name, environment, kernel), else None."""
+    if is_credential_name(name):
+        return f"{name}: (withheld: the name looks like a credential)"
+    reason = withheld_reason(value)
+    return f"{name}: (withheld: {reason})" if reason is not None else None
 
 
 def _variable_row(name: str, value: Any) -> str:
@@ -104,10 +119,6 @@ def inspect_text(value: Any, name: str) -> str:
     dtype = getattr(value, "dtype", None)
     if dtype is not None and not callable(dtype):
         lines.append(f"dtype: {dtype}")
-    if isinstance(value, types.ModuleType):
-        lines.append(f"module {value.__name__} from {getattr(value, '__file__', None) or '(built-in)'}")
-        lines.append(inspect.getdoc(value) or "(no docstring)")
-        return "\n".join(lines)
     if inspect.isroutine(value) or inspect.isclass(value):
         return "\n".join(lines + _callable_details(value))
     if _is_dataframe(value):
@@ -144,7 +155,9 @@ def _public_attributes(value: Any) -> list[str]:
     own = getattr(value, "__dict__", None)
     if not isinstance(own, dict):
         return []
-    return [f"{key}={_short_repr(item, 40)}" for key, item in list(own.items())[:30] if not key.startswith("_")]
+    shown = [(key, item) for key, item in list(own.items()) if not key.startswith("_") and not is_credential_name(key)]
+    return [f"{key}=" + (f"(withheld: {withheld_reason(item)})" if withheld_reason(item) else _short_repr(item, 40))
+            for key, item in shown[:30]]
 
 
 def _is_dataframe(value: Any) -> bool:

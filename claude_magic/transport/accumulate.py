@@ -165,10 +165,12 @@ class MessageAccumulator:
         """Every block so far with whether it finished (partial text joined)."""
         return [(block.data if block.finished else block.param(), block.finished) for block in self.blocks]
 
-    def snapshot(self) -> Any:
-        """The SDK `Message` as far as it arrived (None before `message_start`)."""
+    def snapshot(self, content: list[dict[str, Any]] | None = None) -> Any:
+        """The SDK `Message` as far as it arrived (None before `message_start`), with `content` if given."""
         if self.message is None:
             return None
         from anthropic.types import Message
 
-        return Message.construct(**{**self.message, "content": [block for block, _done in self.content()]})
+        if content is None:
+            content = [block for block, _done in self.content()]
+        return Message.construct(**{**self.message, "content": content})

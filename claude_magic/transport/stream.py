@@ -18,8 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..core.answer_scrubbing import scrub_block, shown_block
 from ..core.cancellation import Cancellation
 from ..core.events import BlockFinished, BlockStarted, Event, TextDelta, ThinkingDelta, ToolInputDelta
+from ..core.redaction import Scrubber, StreamScrubber, scrubber
 from ..core.usage import Usage
 from .accumulate import MessageAccumulator
 from .client import retries_taken
@@ -200,15 +202,19 @@ _thinking_delta = _delta_maker(ThinkingDelta)
 class _Folder:
     """Turns SDK stream events into our events and folds them into the message (`MessageAccumulator`).
 
-    The hot path is a text or thinking fragment: the block's fragment list is bound once per block
-    (`text_sink`), so a fragment costs a list append and one event.
+    The hot path is a text or thinking fragment: the block's fragment list and its `StreamScrubber` are bound
+    once per block (`text_sink`), so a fragment costs a list append, a scrub and one event. The message keeps
+    what the API sent; the events carry it scrubbed of secrets (the views never see one).
     """
 
-    __slots__ = ("step", "emit", "message", "_text_index", "_text_sink", "_thinking_index", "_thinking_sink")
+    __slots__ = ("step", "emit", "message", "scrub", "_streams", "_text_index", "_text_sink", "_text_shown",
+                 "_thinking_index", "_thinking_sink", "_thinking_shown")
 
-    def __init__(self, step: int, emit: Callable[[Event], None]) -> None:
+    def __init__(self, step: int, emit: Callable[[Event], None], scrub: Scrubber | None = None) -> None:
         self.step, self.emit = step, emit
         self.message = MessageAccumulator()
+        self.scrub = scrub if scrub is not None else scrubber()     # the secrets known as the step starts
+        self._streams: dict[int, StreamScrubber] = {}
         self._unbind()
 
     def _unbind(self) -> None:
@@ -216,6 +222,29 @@ class _Folder:
         self._text_index = self._thinking_index = -1
         self._text_sink: Callable[[str], None] | None = None
         self._thinking_sink: Callable[[str], None] | None = None
+        self._text_shown: Callable[[str], str] | None = None
+        self._thinking_shown: Callable[[str], str] | None = None
+
+    def _stream(self, index: int) -> StreamScrubber:
+        stream = self._streams.get(index)
+        if stream is None:
+            stream = self._streams[index] = StreamScrubber(self.scrub)
+        return stream
+
+    def _flush(self, index: int) -> None:
+        """Pass on what block `index`'s scrubber still holds back (the block ended)."""
+        stream = self._streams.pop(index, None)
+        if stream is not None:
+            rest = stream.flush()
+            if rest:
+                kind = self.message.blocks[index].data.get("type") if index < len(self.message.blocks) else "text"
+                delta = {"text": _text_delta, "thinking": _thinking_delta}.get(kind, ToolInputDelta)
+                self.emit(delta(self.step, index, rest))
+
+    def flush(self) -> None:
+        """The stream ended (cut off, stopped): pass on every held-back end."""
+        for index in list(self._streams):
+            self._flush(index)
 
     def __call__(self, event: Any) -> None:
         if event.type == "content_block_delta":          # the hot path: one per fragment
@@ -225,28 +254,37 @@ class _Folder:
                 text, index = delta.text, event.index
                 if index != self._text_index:
                     self._text_sink, self._text_index = self.message.text_sink(index, "text"), index
+                    self._text_shown = self._stream(index).feed
                 self._text_sink(text)                                   # type: ignore[misc]
-                self.emit(_text_delta(self.step, index, text))
+                shown = self._text_shown(text)                          # type: ignore[misc]
+                if shown:
+                    self.emit(_text_delta(self.step, index, shown))
             elif delta_type == "thinking_delta":
                 thinking, index = delta.thinking, event.index
                 if index != self._thinking_index:
                     self._thinking_sink, self._thinking_index = self.message.text_sink(index, "thinking"), index
+                    self._thinking_shown = self._stream(index).feed
                 self._thinking_sink(thinking)                           # type: ignore[misc]
-                self.emit(_thinking_delta(self.step, index, thinking))
+                shown = self._thinking_shown(thinking)                  # type: ignore[misc]
+                if shown:
+                    self.emit(_thinking_delta(self.step, index, shown))
             else:
                 self.message.grow(event.index, delta)
                 if delta_type == "input_json_delta":
-                    self.emit(ToolInputDelta(self.step, event.index, delta.partial_json))
+                    shown = self._stream(event.index).feed(delta.partial_json)
+                    if shown:
+                        self.emit(ToolInputDelta(self.step, event.index, shown))
             return
         kind = event.type
         if kind == "content_block_start":
             self._unbind()
             block = self.message.open_block(event)
-            self.emit(BlockStarted(self.step, event.index, block["type"], dict(block)))
+            self.emit(BlockStarted(self.step, event.index, block["type"], dict(shown_block(block, self.scrub))))
         elif kind == "content_block_stop":
             self._unbind()
+            self._flush(event.index)
             block = self.message.close_block(event.index)
-            self.emit(BlockFinished(self.step, event.index, dict(block)))
+            self.emit(BlockFinished(self.step, event.index, dict(shown_block(block, self.scrub))))
         elif kind == "message_start":
             self._unbind()
             self.message.start(event)
@@ -276,16 +314,18 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
         if unregister is not None:
             unregister()
     source.join()
+    fold.flush()
     outcome.retries = _retries(source.stream, outcome.error)
     message = fold.message
     outcome.complete = message.complete
-    snapshot = message.snapshot()
+    scrub = fold.scrub
+    snapshot = message.snapshot([shown_block(block, scrub) for block, _finished in message.content()])
     if snapshot is not None:
         outcome.started = True
         outcome.message = snapshot
         outcome.stop_reason = snapshot.stop_reason if outcome.complete else None
         outcome.usage = Usage.from_sdk(snapshot.usage)
-        outcome.content = [block for block, finished in message.content()
+        outcome.content = [scrub_block(block, scrub) for block, finished in message.content()
                            if keepable(block, finished or outcome.complete)]
     return outcome
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from ...core.answer_scrubbing import scrub_block
 from ...core.conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
 from ...core.errors import TurnInterrupted
 from ...core.events import Notice, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
@@ -418,6 +419,7 @@ class _Turn:
                                          f"{_reset_text(info.resets_at)}.", "warning"))
 
     def _keep(self, blocks: list[dict[str, Any]]) -> None:
+        blocks = [scrub_block(block, self.translator.scrub) for block in blocks]   # signed thinking: at turn end
         if blocks:
             self.conversation.add_assistant(blocks)
             self.result.content.extend(blocks)

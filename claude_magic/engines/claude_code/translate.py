@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ...core.answer_scrubbing import shown_block
 from ...core.events import (
     BlockFinished,
     BlockStarted,
@@ -16,6 +17,7 @@ from ...core.events import (
     ThinkingDelta,
     ToolInputDelta,
 )
+from ...core.redaction import StreamScrubber, scrubber
 from ...core.usage import Usage
 from ...transport.stream import keepable
 
@@ -50,10 +52,13 @@ def usage_of(data: dict[str, Any] | None) -> Usage:
 
 
 class StreamTranslator:
-    """Folds one turn's stream events into content blocks and emits the same events as the API engine."""
+    """Folds one turn's stream events into content blocks and emits the same events as the API engine (their
+    text scrubbed of secrets, as the API engine's: the blocks keep what Claude Code sent)."""
 
     def __init__(self, emit: Callable[[Event], None]) -> None:
         self.emit = emit
+        self.scrub = scrubber()
+        self._streams: dict[int, StreamScrubber] = {}
         self.step = -1
         self.blocks: dict[int, dict[str, Any]] = {}
         self.finished: set[int] = set()
@@ -75,7 +80,7 @@ class StreamTranslator:
                 block["input"] = {}
                 self._json[index] = []
             self.blocks[index] = block
-            self.emit(BlockStarted(self.step, index, str(block.get("type")), dict(block)))
+            self.emit(BlockStarted(self.step, index, str(block.get("type")), dict(shown_block(block, self.scrub))))
         elif kind == "content_block_stop":
             index = int(event.get("index", 0))
             block = self.blocks.get(index)
@@ -87,10 +92,11 @@ class StreamTranslator:
                     except ValueError:
                         block["input"] = {}
                 self.finished.add(index)
-                self.emit(BlockFinished(self.step, index, dict(block)))
+                self._flush(index)
+                self.emit(BlockFinished(self.step, index, dict(shown_block(block, self.scrub))))
         elif kind == "message_start":
             self.step += 1
-            self.blocks, self.finished, self._json = {}, set(), {}
+            self.blocks, self.finished, self._json, self._streams = {}, set(), {}, {}
             self.stop_reason, self.in_step = None, True
             self.step_usage = usage_of((event.get("message") or {}).get("usage"))
             self.emit(StepStarted(self.step))
@@ -110,25 +116,47 @@ class StreamTranslator:
         if kind == "text_delta":
             text = delta.get("text", "")
             block["text"] = block.get("text", "") + text
-            self.emit(TextDelta(self.step, index, text))
+            shown = self._stream(index).feed(text)
+            if shown:
+                self.emit(TextDelta(self.step, index, shown))
         elif kind == "thinking_delta":
             thinking = delta.get("thinking", "")
             block["thinking"] = block.get("thinking", "") + thinking
-            self.emit(ThinkingDelta(self.step, index, thinking))
+            shown = self._stream(index).feed(thinking)
+            if shown:
+                self.emit(ThinkingDelta(self.step, index, shown))
         elif kind == "signature_delta":
             block["signature"] = block.get("signature", "") + delta.get("signature", "")
         elif kind == "input_json_delta":
             fragment = delta.get("partial_json", "")
             self._json.setdefault(index, []).append(fragment)
-            self.emit(ToolInputDelta(self.step, index, fragment))
+            shown = self._stream(index).feed(fragment)
+            if shown:
+                self.emit(ToolInputDelta(self.step, index, shown))
         elif kind == "citations_delta":
             block.setdefault("citations", []).append(delta.get("citation"))
+
+    def _stream(self, index: int) -> StreamScrubber:
+        stream = self._streams.get(index)
+        if stream is None:
+            stream = self._streams[index] = StreamScrubber(self.scrub)
+        return stream
+
+    def _flush(self, index: int) -> None:
+        """Pass on what block `index`'s scrubber still holds back (the block ended)."""
+        stream = self._streams.pop(index, None)
+        rest = stream.flush() if stream is not None else ""
+        if rest:
+            kind = self.blocks.get(index, {}).get("type")
+            self.emit({"text": TextDelta, "thinking": ThinkingDelta}.get(kind, ToolInputDelta)(self.step, index, rest))
 
     def end_step(self, complete: bool) -> list[dict[str, Any]]:
         """Close the open step (at `message_stop`, or cut short); returns the blocks that can be kept."""
         if not self.in_step:
             return []
         self.in_step = False
+        for index in list(self._streams):
+            self._flush(index)
         kept = [block for index, block in sorted(self.blocks.items()) if keepable(block, index in self.finished)]
         self.emit(StepFinished(self.step, self.stop_reason if complete else None, self.step_usage, complete))
         return kept
