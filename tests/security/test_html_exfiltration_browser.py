@@ -285,7 +285,7 @@ def test_a_hostile_answer_loads_nothing_live_saved_and_reloaded(lab: Lab, page: 
                 shot = True
                 page.screenshot(path=str(ARTIFACTS / "hostile_live.png"))
         time.sleep(0.3)
-    cell.locator(".claude-magic-output").wait_for()
+    cell.locator(".claude-magic-output").wait_for(timeout=120_000)     # a loaded machine: the turn first imports the SDK
     assert "The end." in cell.locator(".claude-magic-output").inner_text()
     cell.locator("details.claude-magic-thinking > summary").first.click()        # the thinking, opened
     time.sleep(2)                                                        # any image or font would load now
@@ -307,7 +307,7 @@ def test_a_hostile_answer_loads_nothing_live_saved_and_reloaded(lab: Lab, page: 
     page.keyboard.press("Control+s")
     wait_for(lambda: "The end." in (lab.root / "h.ipynb").read_text(), "the saved notebook")
     page.goto(lab.page_url("h.ipynb"))
-    page.wait_for_selector(".claude-magic-output")
+    page.wait_for_selector(".claude-magic-output", timeout=120_000)
     dismiss_dialogs(page)
     page.locator(".claude-magic-output details.claude-magic-thinking > summary").first.click()
     time.sleep(2)
