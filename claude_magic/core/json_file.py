@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_json", "UnusableFile", "MAX_FILE_BYTES"]
+__all__ = ["read_json", "read_bytes", "load_json", "UnusableFile", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 100 * 2**20          # a store or conversation file larger than this is refused unread
 
@@ -17,16 +17,27 @@ class UnusableFile(ValueError):
 
 def read_json(path: Path, limit: int = MAX_FILE_BYTES) -> Any:
     """The decoded JSON of `path`; `UnusableFile` (one line) if it cannot be; `OSError` if it cannot be opened."""
+    return load_json(read_bytes(path, limit), limit)
+
+
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of `path`, refused unread (`UnusableFile`) when its size is over `limit`; `OSError` as it comes."""
     size = path.stat().st_size
     if size > limit:
         raise UnusableFile(f"{_megabytes(size)}, more than the {_megabytes(limit)} a claude-magic file may have")
+    with open(path, "rb") as handle:
+        raw = handle.read(limit + 1)              # it may have grown since the stat
+    if len(raw) > limit:
+        raise UnusableFile(f"more than the {_megabytes(limit)} a claude-magic file may have")
+    return raw
+
+
+def load_json(raw: bytes, limit: int = MAX_FILE_BYTES) -> Any:
+    """`raw` decoded as UTF-8 JSON; `UnusableFile` (one line) when it is not, or too deep or large to decode."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read(limit + 1)         # it may have grown since the stat
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UnusableFile(f"not UTF-8 text ({error.reason} at byte {error.start})") from None
-    if len(text) > limit:
-        raise UnusableFile(f"more than the {_megabytes(limit)} a claude-magic file may have")
     try:
         return json.loads(text)
     except RecursionError:

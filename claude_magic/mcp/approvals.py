@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConfigurationError
+from ..core.json_file import UnusableFile, read_json
 from ..core.user_config import user_config_dir
 
 __all__ = ["Approvals", "approvals_file"]
@@ -74,18 +75,13 @@ class Approvals:
     def _load(self) -> dict[str, Any]:
         path = self.path
         try:
-            with path.open("rb") as handle:
-                raw = handle.read(_MAX_BYTES + 1)
+            data = read_json(path, _MAX_BYTES)
         except FileNotFoundError:
             return {}
         except OSError as error:
             raise ConfigurationError(f"Could not read the MCP approvals in {path}: {error.strerror}") from None
-        if len(raw) > _MAX_BYTES:
-            raise ConfigurationError(f"The MCP approvals file {path} is larger than {_MAX_BYTES:,} bytes")
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (ValueError, RecursionError):
-            raise ConfigurationError(f"The MCP approvals file {path} is not valid JSON") from None
+        except UnusableFile as error:
+            raise ConfigurationError(f"The MCP approvals file {path} is not usable: {error}") from None
         files = data.get("files") if isinstance(data, dict) else None
         if not isinstance(files, dict):
             raise ConfigurationError(f"The MCP approvals file {path} does not hold approvals")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shlex
@@ -14,6 +13,7 @@ from typing import Any
 
 from ..core.errors import ConfigurationError
 from ..core.hidden_text import one_line as visible
+from ..core.json_file import UnusableFile, load_json, read_bytes
 from ..core.redaction import redact, register_secrets
 
 __all__ = ["ServerConfig", "parse_servers", "parse_server", "config_files", "notebook_folder", "read_config_file",
@@ -235,20 +235,12 @@ def read_config_file(path: Path) -> ConfigFile:
     """One `.mcp.json` file's servers (a one-line `ConfigurationError` when it is not valid, whatever it holds)."""
     shown = visible(str(path))
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        raw = read_bytes(path, MAX_CONFIG_BYTES)
+        data = load_json(raw, MAX_CONFIG_BYTES)
     except OSError as error:
         raise ConfigurationError(f"Could not read {shown}: {error.strerror}") from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigurationError(f"{shown} is larger than {MAX_CONFIG_BYTES:,} bytes: not read")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigurationError(f"{shown} is not UTF-8 text") from None
-    except ValueError as error:
-        raise ConfigurationError(f"{shown} is not valid JSON: {visible(str(error))}") from None
-    except RecursionError:
-        raise ConfigurationError(f"{shown} is nested too deeply to be an MCP configuration") from None
+    except UnusableFile as error:
+        raise ConfigurationError(f"{shown} is not a usable MCP configuration: {visible(str(error))}") from None
     try:
         servers = parse_servers(data, shown)
     except ConfigurationError as error:

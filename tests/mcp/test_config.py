@@ -106,8 +106,8 @@ def test_a_broken_file_is_reported_not_fatal(tmp_path: Path, capsys: pytest.Capt
     source = McpToolSource(folders=[tmp_path])
     assert source.tools() == []
     [error] = source.config_errors
-    assert "is not valid JSON" in error
-    assert "is not valid JSON" in capsys.readouterr().err
+    assert "is not a usable MCP configuration: not JSON" in error
+    assert "is not a usable MCP configuration: not JSON" in capsys.readouterr().err
     write_config(tmp_path, {"ok": stdio()})                      # fixed: read again (its mtime changed)
     import os
 
