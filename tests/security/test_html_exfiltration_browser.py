@@ -306,7 +306,9 @@ def test_a_hostile_answer_loads_nothing_live_saved_and_reloaded(lab: Lab, page: 
     cell.locator(".jp-InputPrompt").click()
     page.keyboard.press("Control+s")
     wait_for(lambda: "The end." in (lab.root / "h.ipynb").read_text(), "the saved notebook")
+    wait_for(lambda: page.locator(".jp-mod-dirty").count() == 0, "the save to finish")   # no "leave page?" prompt
     page.goto(lab.page_url("h.ipynb"))
+    dismiss_dialogs(page)
     page.wait_for_selector(".claude-magic-output", timeout=120_000)
     dismiss_dialogs(page)
     page.locator(".claude-magic-output details.claude-magic-thinking > summary").first.click()
