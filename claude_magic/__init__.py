@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .core.version import __version__
+
 __all__ = ["load_ipython_extension", "unload_ipython_extension", "ask", "get_session", "tool", "chat",
            "map", "map_resume", "__version__"]
 
