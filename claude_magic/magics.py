@@ -237,7 +237,7 @@ class ClaudeMagic(Magics):
             self.fix(" ".join(words[1:]))
             return None
         session = self._session()
-        output = run_command(session, words)
+        output = run_command(session, words, cell_help=cell_magic_help())
         if words and words[0] == "model" and len(words) > 1:
             self.model = session.settings.model      # kept only once the command accepted it
         if isinstance(output, str):
@@ -279,7 +279,8 @@ class ClaudeMagic(Magics):
         Python values go into the prompt with $`name` or $`expression` (DataFrames and long values are
         summarized); `Err[-1]` is the notebook's last error, `In[n]` / `Out[n]` earlier cells.
         """
-        from .api import raise_for_result, turn_settings
+        from .api import raise_for_result
+        from .core.turn_settings import turn_settings
         from .notebook.prompt import build_prompt, split_specs
 
         arguments = _parse(self.claude_cell, line)

@@ -23,12 +23,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..api import turn_settings
 from ..core.cancellation import Cancellation
 from ..core.errors import ClaudeMagicError, ConversationBusy
 from ..core.events import TurnFinished
 from ..core.model_names import ALIASES, resolve_model
 from ..core.results import TurnResult
+from ..core.turn_settings import turn_settings
 from ..session import Session, get_session
 from ..tools.context import ToolContext
 from ..views.cards import MUTED

@@ -78,7 +78,7 @@ def _session() -> Any:
 def _settings(base: Settings, *, model: str | None, system: str | None, max_tokens: int | None,
               think: str | int | None, effort: str | None, max_retries: int | None,
               spec: OutputSpec | None) -> Settings:
-    from ..api import turn_settings
+    from ..core.turn_settings import turn_settings
 
     settings, _options = turn_settings(base, model=model, system=system, max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
                                        think=think, effort=effort)
