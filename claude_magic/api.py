@@ -9,7 +9,7 @@ from .core.results import TurnResult
 from .core.turn_settings import turn_settings
 from .session import get_session
 
-__all__ = ["ask", "turn_settings", "raise_for_result", "check_output"]
+__all__ = ["ask", "configured_session", "turn_settings", "raise_for_result", "check_output"]
 
 
 def raise_for_result(result: TurnResult) -> None:
@@ -24,16 +24,6 @@ def raise_for_result(result: TurnResult) -> None:
         raise error
 
 
-def _view() -> Any:
-    """The view for the current front end, honouring `%config ClaudeMagic.live_view/thinking_open`."""
-    from .views.select import make_view
-
-    magic = _magic()
-    if magic is not None:
-        return magic._view()
-    return make_view()
-
-
 def _magic() -> Any:
     """The loaded `ClaudeMagic` instance, if the extension is loaded in IPython."""
     try:
@@ -44,10 +34,13 @@ def _magic() -> Any:
     return shell.magics_manager.registry.get("ClaudeMagic") if shell is not None else None
 
 
-def _configured_session() -> Any:
-    """The session, with `%config ClaudeMagic...` applied when the extension is loaded in IPython."""
+def configured_session() -> Any:
+    """The session, with `%config ClaudeMagic...` pushed into it when the extension is loaded in IPython."""
+    from .views.result_display import show_results_richly
+
+    show_results_richly()
     magic = _magic()
-    return magic._session() if magic is not None else get_session()
+    return magic.configured_session() if magic is not None else get_session()
 
 
 def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, raise_errors: bool = True,
@@ -57,7 +50,7 @@ def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, rais
     `output` (a pydantic model, dataclass, TypedDict or JSON-schema dict) asks for a structured answer,
     validated into `result.output`.
     """
-    session = _configured_session()
+    session = configured_session()
     settings, turn_options = turn_settings(session.settings, **options)
     spec = None
     if output is not None:
@@ -67,7 +60,9 @@ def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, rais
         settings = settings.with_options(output_format=spec.format)
     view = None
     if display is not False:
-        view = _view()
+        from .views.select import session_view
+
+        view = session_view(session)
     result = session.ask(prompt, settings=settings, options=turn_options, emit=view)
     if raise_errors:
         raise_for_result(result)

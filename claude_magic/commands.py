@@ -110,11 +110,22 @@ def model(session: Session, arguments: list[str]) -> str:
     if not arguments:
         aliases = ", ".join(f"{alias}={target}" for alias, target in ALIASES.items())
         return f"Model: {session.settings.model}. Aliases: {aliases}."
-    if len(arguments) > 1:
+    name = checked_model_name(arguments)
+    session.settings = session.settings.with_options(model=resolve_model(name, session.settings.aliases))
+    return model_set(session)
+
+
+def checked_model_name(arguments: list[str]) -> str:
+    """The one model name of `%claude model NAME`, or a one-line error (the magic sets its trait with it)."""
+    if len(arguments) != 1:
         raise ClaudeMagicError("usage: %claude model [NAME] — one model id or alias")
     if not arguments[0].strip():
         raise ClaudeMagicError("The model name is empty: give a model id or an alias (opus, sonnet, haiku).")
-    session.settings = session.settings.with_options(model=resolve_model(arguments[0], session.settings.aliases))
+    return arguments[0]
+
+
+def model_set(session: Session) -> str:
+    """What `%claude model NAME` reports."""
     return f"Model set to {session.settings.model}."
 
 
