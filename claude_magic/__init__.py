@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .core.kernel_session import provide_session
+from .core.version import __version__
+
 __all__ = ["load_ipython_extension", "unload_ipython_extension", "ask", "get_session", "tool", "chat",
            "map", "map_resume", "__version__"]
 
@@ -34,6 +36,16 @@ def unload_ipython_extension(ipython: Any) -> None:
 
     untrack(ipython)
     unwatch_cells(ipython)
+
+
+def _configured_session() -> Session:
+    """The session `chat()` and `map()` use (`core.kernel_session`): with `%config ClaudeMagic...` applied when loaded."""
+    from .api import configured_session
+
+    return configured_session()
+
+
+provide_session(_configured_session)
 
 
 def get_session() -> Session:

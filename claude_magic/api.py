@@ -1,46 +1,15 @@
-"""The Python API (`claude_magic.ask`) and the option mapping shared with the magics."""
+"""The Python API (`claude_magic.ask`): the configured session, its view, and a turn's result checked (`turn_settings` lives in core)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .core.errors import ClaudeMagicError, ConfigurationError, TurnInterrupted
+from .core.errors import ClaudeMagicError, TurnInterrupted
 from .core.results import TurnResult
-from .core.settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, Settings, TurnOptions, check_choice
+from .core.turn_settings import turn_settings
 from .session import get_session
 
-__all__ = ["ask", "turn_settings", "raise_for_result", "check_output"]
-
-
-def turn_settings(base: Settings, *, model: str | None = None, system: str | None = None,
-                  max_tokens: int | None = None, think: str | int | None = None,
-                  effort: str | None = None, cache_ttl: str | None = None, no_cache: bool = False,
-                  chat: str | None = None, new: bool = False, tools: tuple[str, ...] | None = None,
-                  cell_id: str | None = None, engine: str | None = None, fresh: bool = False,
-                  in_cell: bool = False) -> tuple[Settings, TurnOptions]:
-    """Validate per-turn options and apply them over the session defaults."""
-    check_choice("engine", engine, ENGINE_NAMES)
-    if max_tokens is not None and max_tokens < 1:
-        raise ConfigurationError(f"max_tokens must be a positive integer, not {max_tokens}")
-    check_choice("effort", effort, EFFORT_LEVELS)
-    if think is not None and think != "adaptive":
-        try:
-            think = int(think)
-        except (TypeError, ValueError):
-            raise ConfigurationError(f"--think takes no value (adaptive) or a token budget such as 4000, "
-                                     f"not {think!r}") from None
-    check_choice("cache ttl", cache_ttl, CACHE_TTLS)
-    if model is not None and not model.strip():
-        raise ConfigurationError("the model name is empty")
-    if effort is not None and think is None and base.thinking is None:
-        think = "adaptive"          # so there is (summarized) thinking to show for the effort spent
-    settings = base.with_options(model=model, system=system, max_tokens=max_tokens, thinking=think,
-                                 effort=effort, cache_ttl=cache_ttl, engine=engine)
-    if no_cache:
-        settings = settings.with_options(cache=False)
-    options = TurnOptions(conversation=chat or "", new=new, cell_id=cell_id, tools=tools, fresh=fresh,
-                          in_cell=in_cell)
-    return settings, options
+__all__ = ["ask", "configured_session", "turn_settings", "raise_for_result", "check_output"]
 
 
 def raise_for_result(result: TurnResult) -> None:
@@ -55,16 +24,6 @@ def raise_for_result(result: TurnResult) -> None:
         raise error
 
 
-def _view() -> Any:
-    """The view for the current front end, honouring `%config ClaudeMagic.live_view/thinking_open`."""
-    from .views.select import make_view
-
-    magic = _magic()
-    if magic is not None:
-        return magic._view()
-    return make_view()
-
-
 def _magic() -> Any:
     """The loaded `ClaudeMagic` instance, if the extension is loaded in IPython."""
     try:
@@ -75,10 +34,13 @@ def _magic() -> Any:
     return shell.magics_manager.registry.get("ClaudeMagic") if shell is not None else None
 
 
-def _configured_session() -> Any:
-    """The session, with `%config ClaudeMagic...` applied when the extension is loaded in IPython."""
+def configured_session() -> Any:
+    """The session, with `%config ClaudeMagic...` pushed into it when the extension is loaded in IPython."""
+    from .views.result_display import show_results_richly
+
+    show_results_richly()
     magic = _magic()
-    return magic._session() if magic is not None else get_session()
+    return magic.configured_session() if magic is not None else get_session()
 
 
 def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, raise_errors: bool = True,
@@ -88,7 +50,7 @@ def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, rais
     `output` (a pydantic model, dataclass, TypedDict or JSON-schema dict) asks for a structured answer,
     validated into `result.output`.
     """
-    session = _configured_session()
+    session = configured_session()
     settings, turn_options = turn_settings(session.settings, **options)
     spec = None
     if output is not None:
@@ -98,7 +60,9 @@ def ask(prompt: str | list[dict[str, Any]], *, display: bool | None = None, rais
         settings = settings.with_options(output_format=spec.format)
     view = None
     if display is not False:
-        view = _view()
+        from .views.select import session_view
+
+        view = session_view(session)
     result = session.ask(prompt, settings=settings, options=turn_options, emit=view)
     if raise_errors:
         raise_for_result(result)

@@ -26,10 +26,10 @@ def command(name: str, usage: str) -> Callable[[CommandFunction], CommandFunctio
     return register
 
 
-def run_command(session: Session, words: list[str]) -> Any:
-    """Dispatch `%claude WORDS...`."""
+def run_command(session: Session, words: list[str], *, cell_help: str = "") -> Any:
+    """Dispatch `%claude WORDS...`; `cell_help` is the `%%claude` option help the magic adds to `--help`."""
     if not words or words[0] in ("help", "-h", "--help"):
-        return help_text()
+        return help_text(cell_help)
     name, arguments = words[0], words[1:]
     if name not in COMMANDS:
         raise ClaudeMagicError(f"Unknown command {name!r}. Commands: {', '.join(sorted(COMMANDS))} "
@@ -37,13 +37,12 @@ def run_command(session: Session, words: list[str]) -> Any:
     return COMMANDS[name][0](session, arguments)
 
 
-def help_text() -> str:
-    """`%claude --help`: every command and every `%%claude` option."""
-    from .magics import cell_magic_help
-
+def help_text(cell_help: str = "") -> str:
+    """`%claude --help`: every command, then `cell_help` (every `%%claude` option, given by the magic)."""
     lines = ["%claude COMMAND — manage the conversation with Claude", ""]
     lines += [f"  %claude {usage}" for _, usage in sorted(COMMANDS.values(), key=lambda item: item[1])]
-    lines += ["", cell_magic_help()]
+    if cell_help:
+        lines += ["", cell_help]
     return "\n".join(lines)
 
 
@@ -111,11 +110,22 @@ def model(session: Session, arguments: list[str]) -> str:
     if not arguments:
         aliases = ", ".join(f"{alias}={target}" for alias, target in ALIASES.items())
         return f"Model: {session.settings.model}. Aliases: {aliases}."
-    if len(arguments) > 1:
+    name = checked_model_name(arguments)
+    session.settings = session.settings.with_options(model=resolve_model(name, session.settings.aliases))
+    return model_set(session)
+
+
+def checked_model_name(arguments: list[str]) -> str:
+    """The one model name of `%claude model NAME`, or a one-line error (the magic sets its trait with it)."""
+    if len(arguments) != 1:
         raise ClaudeMagicError("usage: %claude model [NAME] — one model id or alias")
     if not arguments[0].strip():
         raise ClaudeMagicError("The model name is empty: give a model id or an alias (opus, sonnet, haiku).")
-    session.settings = session.settings.with_options(model=resolve_model(arguments[0], session.settings.aliases))
+    return arguments[0]
+
+
+def model_set(session: Session) -> str:
+    """What `%claude model NAME` reports."""
     return f"Model set to {session.settings.model}."
 
 

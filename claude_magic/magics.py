@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import fields
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -12,7 +13,7 @@ from traitlets import Bool, CInt, Dict, Enum, Float, List, TraitError, Unicode, 
 
 from .core.errors import ConfigurationError
 from .core.model_names import DEFAULT_MODEL
-from .core.settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, LIMITS, Settings, check_limit
+from .core.settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, LIMITS, Settings, ViewOptions, check_limit
 
 __all__ = ["ClaudeMagic", "cell_magic_help"]
 
@@ -33,12 +34,12 @@ class ClaudeMagic(Magics):
                             help="Whether thinking text is returned when thinking is on.").tag(config=True)
     live_view = Bool(True, help="Stream answers into ipywidgets in notebook front ends (False: one output "
                      "refreshed a few times a second). Either way the cell ends with a static output that "
-                     "survives a reload.").tag(config=True)
+                     "survives a reload.").tag(config=True, view="live")
     thinking_open = Bool(False, help="Show thinking sections expanded (they are collapsed by default)."
-                         ).tag(config=True)
+                         ).tag(config=True, view="thinking_open")
     stream_widget = Bool(True, help="Stream the live view through the append-only stream widget (anywidget: "
                          "only new HTML travels). False: stock ipywidgets, for front ends where anywidget's "
-                         "JavaScript cannot load.").tag(config=True)
+                         "JavaScript cannot load.").tag(config=True, view="stream_widget")
     cache = Bool(True, help="Prompt caching (a cache breakpoint on every request).").tag(config=True)
     cache_ttl = Enum(list(CACHE_TTLS), default_value="5m", help="Prompt cache lifetime.").tag(config=True)
     base_url = Unicode(None, allow_none=True,
@@ -62,12 +63,12 @@ class ClaudeMagic(Magics):
                        "['mcp-server-git'], 'env': {...}}, 'docs': {'type': 'http', 'url': ..., 'headers': {...}}}; "
                        "added to those of .mcp.json files. Env and header values are secrets.").tag(config=True)
     map_confirm_above = Float(1.0, allow_none=True, help="`claude_magic.map` asks before a run whose estimated "
-                              "cost (USD) is above this; None never asks.").tag(config=True)
+                              "cost (USD) is above this; None never asks.").tag(config=True, view="map_confirm_above")
     prices = Dict(help="Price overrides, USD per million tokens: {'claude-opus-5-5': [4, 20]} "
                   "(model id prefix: [input, output]).").tag(config=True)
     headers = Dict(help="Extra HTTP headers sent with every API request, e.g. {'x-gateway-key': '...'}. "
                    "Values are treated as secrets: never shown in outputs, history, exports or errors."
-                   ).tag(config=True)
+                   ).tag(config=True, setting="extra_headers")
     engine = Enum(list(ENGINE_NAMES), default_value="auto",
                   help="Who answers: 'api' (the Messages API with an API credential), 'claude-code' (Claude Code "
                        "through claude-agent-sdk, with its login), or 'auto' (the API when a credential resolves, "
@@ -100,21 +101,28 @@ class ClaudeMagic(Magics):
             self.model = os.environ["ANTHROPIC_MODEL"]
 
     def settings(self) -> Settings:
-        """The traitlets config as the core's plain settings (values the API would refuse are refused here)."""
+        """The traitlets config as the core's plain settings: every config trait named like a `Settings` field (or
+        tagged `setting=FIELD`) gives that field; values the API would refuse are refused here."""
         if not self.model.strip():
             raise UsageError("ClaudeMagic.model is empty: set a model id or an alias (opus, sonnet, haiku).")
-        return Settings(                  # numeric limits were checked at assignment (`_valid_limit`)
-            model=self.model, base_url=self.base_url, max_tokens=self.max_tokens, system=self.system,
-            thinking=self.thinking, effort=self.effort, thinking_display=self.thinking_display,
-            cache=self.cache, cache_ttl=self.cache_ttl, max_steps=self.max_steps,
-            max_retries=self.max_retries, timeout=self.timeout, tool_timeout=self.tool_timeout,
-            tool_result_budget=self.tool_result_budget, aliases=dict(self.aliases), rerun=self.rerun,
-            context_window_check=self.context_window_check, extra_headers=self._checked_headers(),
-            engine=self.engine, claude_code_tools=tuple(self.claude_code_tools),
-            claude_code_cli=self.claude_code_cli or None,
-            claude_code_env={str(key): str(value) for key, value in self.claude_code_env.items()},
-            replay=self.replay,
-        )
+        values = self._tagged("setting", Settings)
+        values["extra_headers"] = self._checked_headers()    # re-checked: the dict may have been changed in place
+        return Settings.from_config(values)   # numeric limits were checked at assignment (`_valid_limit`)
+
+    def view_options(self) -> ViewOptions:
+        """The display choices (traits tagged `view=FIELD`) as the session's `ViewOptions`."""
+        return ViewOptions(**self._tagged("view", ViewOptions))
+
+    def _tagged(self, tag: str, target: type) -> dict[str, Any]:
+        """{field: value} of the config traits that fill `target`'s fields: tagged `tag=FIELD`, or named like one
+        when `tag` is "setting"."""
+        names = {item.name for item in fields(target)}
+        values: dict[str, Any] = {}
+        for name, trait in self.traits(config=True).items():
+            field_name = trait.metadata.get(tag, name if tag == "setting" else None)
+            if field_name in names:
+                values[field_name] = getattr(self, name)
+        return values
 
     def _checked_headers(self) -> dict[str, str]:
         """`headers` re-checked (the dict may have been changed in place), or a one-line UsageError."""
@@ -170,18 +178,22 @@ class ClaudeMagic(Magics):
 
         return redact(super().class_get_trait_help(trait, inst, helptext))
 
-    def _view(self) -> Any:
-        """The view for the current front end, with this config's display choices."""
-        from .views.select import make_view
+    def _view(self, session: Any) -> Any:
+        """The view for the current front end, with the session's display choices."""
+        from .views.select import session_view
 
-        return make_view(self.shell, live=self.live_view, thinking_open=self.thinking_open,
-                         stream=self.stream_widget)
+        return session_view(session, self.shell)
 
-    def _session(self) -> Any:
+    def configured_session(self) -> Any:
+        """The kernel's session with this config pushed into it: settings, view options, prices, tools, MCP servers
+        and the notebook's store (the Python API, `chat()` and `map()` get it through `claude_magic.api`)."""
         from .session import get_session
+        from .views.result_display import show_results_richly
 
+        show_results_richly()
         session = get_session()
         session.settings = self.settings()
+        session.view_options = self.view_options()
         session.prices = _prices(self.prices)
         if self._tool_config_pending and session.toolbox is not None:
             from .tools import apply_config
@@ -236,10 +248,11 @@ class ClaudeMagic(Magics):
         if words and words[0] == "fix":
             self.fix(" ".join(words[1:]))
             return None
-        session = self._session()
-        output = run_command(session, words)
-        if words and words[0] == "model" and len(words) > 1:
-            self.model = session.settings.model      # kept only once the command accepted it
+        if words[:1] == ["model"] and len(words) > 1:
+            self._set_model(words[1:])
+            return None
+        session = self.configured_session()
+        output = run_command(session, words, cell_help=cell_magic_help())
         if isinstance(output, str):
             _show_text(output)
             return None
@@ -279,7 +292,8 @@ class ClaudeMagic(Magics):
         Python values go into the prompt with $`name` or $`expression` (DataFrames and long values are
         summarized); `Err[-1]` is the notebook's last error, `In[n]` / `Out[n]` earlier cells.
         """
-        from .api import raise_for_result, turn_settings
+        from .api import raise_for_result
+        from .core.turn_settings import turn_settings
         from .notebook.prompt import build_prompt, split_specs
 
         arguments = _parse(self.claude_cell, line)
@@ -292,7 +306,7 @@ class ClaudeMagic(Magics):
             tools = ()
         elif arguments.tools:
             tools = tuple(name.strip() for name in arguments.tools.split(",") if name.strip())
-        session = self._session()
+        session = self.configured_session()
         try:
             if tools and session.toolbox is not None:
                 session.toolbox.validate_names(tools)
@@ -316,7 +330,7 @@ class ClaudeMagic(Magics):
         if arguments.out is not None and not arguments.out.isidentifier():
             raise UsageError(f"--out takes a variable name, not {arguments.out!r}")
         prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget)
-        view = self._view()
+        view = self._view(session)
         result = session.ask(prompt, settings=settings, options=options, emit=view)
         raise_for_result(result)
         if spec is not None:
@@ -327,6 +341,15 @@ class ClaudeMagic(Magics):
             self.shell.user_ns[arguments.out] = result.output if spec is not None else result.text
         if code:
             self._insert_code(result.text, options.cell_id, cell)
+
+    def _set_model(self, arguments: list[str]) -> None:
+        """`%claude model NAME`: set the trait (checked as the command checks it); it reaches the session, as every
+        trait does, through `configured_session`."""
+        from .commands import checked_model_name, model_set
+        from .core.model_names import resolve_model
+
+        self.model = resolve_model(checked_model_name(arguments), dict(self.aliases))
+        _show_text(model_set(self.configured_session()))
 
     def _schema(self, name: str) -> Any:
         """`--schema NAME`: the named (dotted) value from the namespace as an `OutputSpec`."""
@@ -367,8 +390,8 @@ class ClaudeMagic(Magics):
             except ValueError:
                 raise UsageError("usage: %claude fix [N] — N picks an earlier error (-1 is the last)") from None
         prompt = fix_prompt(tracker_for(self.shell), index)
-        session = self._session()
-        result = session.ask(prompt, emit=self._view())
+        session = self.configured_session()
+        result = session.ask(prompt, emit=self._view(session))
         raise_for_result(result)
 
 

@@ -6,7 +6,7 @@ import functools
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core.answer_scrubbing import finish_turn
 from .core.cancellation import Cancellation
@@ -15,12 +15,15 @@ from .core.errors import ClaudeMagicError, ConversationBusy, MissingCredentialEr
 from .core.events import Event, Notice, TurnFinished
 from .core.pricing import Price
 from .core.results import TurnResult
-from .core.settings import Settings, TurnOptions
+from .core.settings import Settings, TurnOptions, ViewOptions
 from .core.usage import Usage
 from .engines.base import Engine, Toolbox, TurnRequest, offered_definitions
 from .replay.planner import ReplayPlanner
 from .transport.client import ClientFactory
 from .transport.context_window import ModelCatalog
+
+if TYPE_CHECKING:
+    from .store.seams import SessionStore
 
 __all__ = ["Session", "get_session", "unpriced"]
 
@@ -30,6 +33,7 @@ class Session:
 
     def __init__(self, settings: Settings | None = None, toolbox: Toolbox | None = None) -> None:
         self.settings = settings or Settings()
+        self.view_options = ViewOptions()   # how the front end shows turns (the magic pushes `%config` into both)
         self.clients = ClientFactory()
         self.conversations: dict[str, Conversation] = {"": Conversation("")}
         self.toolbox = toolbox
@@ -42,7 +46,7 @@ class Session:
         self.listeners: list[Callable[[TurnFinished], None]] = []  # told after every turn (chat panels); quick, no raising
         self.engines: dict[str, Engine] = {}
         self.replays = ReplayPlanner()  # restored conversations matched in order (claude_magic.replay)
-        self.store: Any = None          # the notebook's NotebookStore when persistence is on (claude_magic.store)
+        self.store: SessionStore | None = None   # the notebook's store when persistence is on (claude_magic.store)
         self._locks: dict[str, threading.Lock] = {}
         self._state_lock = threading.Lock()
 

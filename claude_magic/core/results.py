@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .usage import Usage
 
-__all__ = ["TurnResult", "STATUS_MARKERS"]
+__all__ = ["TurnResult", "STATUS_MARKERS", "RICH_REPRS"]
+
+# How a result's answer shows in rich front ends, by MIME type (text/markdown, text/html): the views set these
+# (`claude_magic.views.result_display`); until then a result shows as its repr.
+RICH_REPRS: dict[str, Callable[[str], str]] = {}
 
 STATUS_MARKERS = {
     "interrupted": "⚠ Interrupted — the answer above is incomplete.",
@@ -77,13 +82,11 @@ class TurnResult:
         preview = self.text[:60].replace("\n", " ")
         return f"<TurnResult {self.status} {self.model} {self.usage.output_tokens} out: {preview!r}>"
 
-    def _repr_markdown_(self) -> str:
-        from ..views.inert_markdown import inert_markdown
+    def _repr_markdown_(self) -> str | None:
+        render = RICH_REPRS.get("text/markdown")
+        return render(self.text) if render is not None else None
 
-        return inert_markdown(self.text)
-
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
         """The answer as sanitized HTML (JupyterLab shows this: its Markdown renderer takes money for math)."""
-        from ..views.render import render_markdown
-
-        return render_markdown(self.text)
+        render = RICH_REPRS.get("text/html")
+        return render(self.text) if render is not None else None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 from .errors import ConfigurationError
 from .model_names import DEFAULT_MODEL
 
-__all__ = ["Settings", "TurnOptions", "LIMITS", "check_limit", "Effort", "EngineName", "CacheTtl", "EFFORT_LEVELS",
+__all__ = ["Settings", "ViewOptions", "TurnOptions", "LIMITS", "check_limit", "Effort", "EngineName", "CacheTtl", "EFFORT_LEVELS",
            "ENGINE_NAMES", "CACHE_TTLS", "check_choice"]
 
 # The choices of each option, defined once: the traitlets, argparse, the Python API and the validators read these.
@@ -83,9 +84,32 @@ class Settings:
             if name in self.__dataclass_fields__:
                 check_limit(name, getattr(self, name))
 
+    @classmethod
+    def from_config(cls, values: Mapping[str, Any]) -> Settings:
+        """Settings from configuration values named like the fields (the magic's traits): lists become tuples,
+        dicts are copied, the CLI environment becomes strings, an empty CLI path means the bundled CLI."""
+        converted = {name: tuple(value) if isinstance(value, list) else dict(value) if isinstance(value, dict)
+                     else value for name, value in values.items()}
+        if "claude_code_env" in converted:
+            converted["claude_code_env"] = {str(key): str(value) for key, value in converted["claude_code_env"].items()}
+        if "claude_code_cli" in converted:
+            converted["claude_code_cli"] = converted["claude_code_cli"] or None
+        return cls(**converted)
+
     def with_options(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied."""
         return replace(self, **{key: value for key, value in changes.items() if value is not None})
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """How turns are shown and confirmed in the front end (`ClaudeMagic.live_view`, ...); views read these from the
+    session they are given."""
+
+    live: bool = True                          # ipywidgets live view in notebook front ends (False: a refreshed output)
+    thinking_open: bool = False                # thinking sections start expanded
+    stream_widget: bool = True                 # the append-only stream widget (False: stock ipywidgets)
+    map_confirm_above: float | None = 1.0      # `claude_magic.map` asks before a run estimated above this (USD)
 
 
 @dataclass(frozen=True)

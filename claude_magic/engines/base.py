@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from ..core.cancellation import Cancellation
     from ..core.conversation import Conversation
-    from ..core.events import Event
+    from ..core.events import Event, TurnFinished
     from ..core.pricing import Price
     from ..core.results import TurnResult
-    from ..core.settings import Settings
+    from ..core.settings import Settings, TurnOptions, ViewOptions
     from ..tools.context import ToolContext
+    from ..transport.client import ClientFactory
     from ..transport.context_window import ModelCatalog
 
-__all__ = ["TurnRequest", "Engine", "Toolbox", "offered_definitions"]
+__all__ = ["TurnRequest", "Engine", "Toolbox", "HasToolbox", "KernelSession", "offered_definitions"]
 
 
 class Toolbox(Protocol):
@@ -36,6 +37,31 @@ class Toolbox(Protocol):
         On Ctrl-C raise KeyboardInterrupt, optionally with `.results` {tool_use_id: tool_result} of the
         calls that finished.
         """
+
+
+class HasToolbox(Protocol):
+    """What the Claude Code engine and the MCP wiring read of the session: its toolbox."""
+
+    toolbox: Toolbox | None
+
+
+class KernelSession(HasToolbox, Protocol):
+    """What the layers below the front door (the chat panel, `map`, the views) use of the kernel's session
+    (`claude_magic.session.Session`, found through `core.kernel_session.current_session`)."""
+
+    settings: Settings
+    view_options: ViewOptions
+    clients: ClientFactory
+    conversations: dict[str, Conversation]
+    listeners: list[Callable[[TurnFinished], None]]
+
+    def conversation(self, name: str = "") -> Conversation:
+        """The named conversation, created on first use."""
+
+    def ask(self, prompt: str | list[dict[str, Any]], *, settings: Settings | None = None, options: TurnOptions | None = None,
+            emit: Callable[[Event], None] | None = None, cancellation: Cancellation | None = None,
+            wait: float = 0.0, tool_context: ToolContext | None = None) -> TurnResult:
+        """Run one turn; errors are in `result.error`."""
 
 
 @dataclass(frozen=True)

@@ -308,6 +308,6 @@ def _connection_lost(error: BaseException) -> bool:
 def _client_info() -> Any:
     from mcp import Implementation
 
-    from .. import __version__
+    from ..core.version import __version__
 
     return Implementation(name="claude-magic", version=__version__)

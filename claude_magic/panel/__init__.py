@@ -30,10 +30,10 @@ def chat(conversation: str = "", *, model: str | None = None, system: str | None
     reuses the side panel when the options are the same); where the front end has no side area it is
     shown in the cell, with one line saying so.
     """
-    from ..api import _configured_session  # the kernel's session with `%config ClaudeMagic...` applied
+    from ..core.kernel_session import current_session  # the kernel's session with `%config ClaudeMagic...` applied
 
     def make() -> ChatPanel:
-        return ChatPanel(_configured_session(), conversation=conversation, model=model, system=system, think=think,
+        return ChatPanel(current_session(), conversation=conversation, model=model, system=system, think=think,
                          effort=effort, max_tokens=max_tokens, tools=tuple(tools) if tools is not None else None,
                          thinking_open=thinking_open, height=height, engine=engine)
 

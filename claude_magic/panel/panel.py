@@ -23,13 +23,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..api import turn_settings
 from ..core.cancellation import Cancellation
 from ..core.errors import ClaudeMagicError, ConversationBusy
 from ..core.events import TurnFinished
+from ..core.kernel_session import current_session
 from ..core.model_names import ALIASES, resolve_model
 from ..core.results import TurnResult
-from ..session import Session, get_session
+from ..core.turn_settings import turn_settings
+from ..engines.base import KernelSession
 from ..tools.context import ToolContext
 from ..views.cards import MUTED
 from ..views.markdown_export import transcript_markdown
@@ -67,14 +68,14 @@ class _Entry:
 class ChatPanel:
     """A chat panel bound to a session (default: the kernel's) and one of its conversations at a time."""
 
-    def __init__(self, session: Session | None = None, *, conversation: str = "", model: str | None = None,
+    def __init__(self, session: KernelSession | None = None, *, conversation: str = "", model: str | None = None,
                  system: str | None = None, think: str | int | None = None, effort: str | None = None,
                  max_tokens: int | None = None, tools: tuple[str, ...] | None = None,
                  thinking_open: bool = False, height: str = "480px", shell: Any = None,
                  engine: str | None = None) -> None:
         import ipywidgets
 
-        self.session = session or get_session()
+        self.session: KernelSession = session or current_session()
         self.id = uuid.uuid4().hex[:10]
         self.conversation_name = conversation
         self.options: dict[str, Any] = {"system": system, "think": think, "effort": effort,
@@ -321,7 +322,8 @@ class ChatPanel:
             self._pending = self._pending_entry(prompt)
             self._show_list()
             view = self.live_view = panel_turn_view(TurnSlot(self._mount_live, self._finish_live),
-                                                  thinking_open=self.thinking_open)
+                                                  thinking_open=self.thinking_open,
+                                                  stream=self.session.view_options.stream_widget)
             context = ToolContext(approver=self.consent.approver(cancellation),
                                   run_on_main_thread=self.runner.bound(cancellation) if self.runner else None)
             result = self._ask(prompt, settings, options, view, cancellation, context)

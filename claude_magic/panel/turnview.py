@@ -67,9 +67,9 @@ class StockPanelTurnView(_InSlot, LiveView):
         self.slot = slot
 
 
-def panel_turn_view(slot: TurnSlot, *, thinking_open: bool = False) -> LiveView:
-    """The live view the `%%claude` cells use (`%config ClaudeMagic.stream_widget`), for a panel turn."""
+def panel_turn_view(slot: TurnSlot, *, thinking_open: bool = False, stream: bool = True) -> LiveView:
+    """The live view the `%%claude` cells use (`stream`: the session's `view_options.stream_widget`), for a panel turn."""
     from ..views.select import use_stream_widget
 
-    view = PanelTurnView if use_stream_widget() else StockPanelTurnView
+    view = PanelTurnView if use_stream_widget(stream) else StockPanelTurnView
     return view(slot, thinking_open=thinking_open)

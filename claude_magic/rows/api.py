@@ -10,7 +10,7 @@ from typing import Any
 
 from ..core.errors import ClaudeMagicError, ConfigurationError
 from ..core.model_names import resolve_model
-from ..core.settings import Settings
+from ..core.settings import Settings, ViewOptions
 from ..core.structured import OutputSpec, output_spec
 from .batch import BatchLimits
 from .confirm import confirm_cost
@@ -70,15 +70,16 @@ class MapRun:
 
 
 def _session() -> Any:
-    from ..api import _configured_session, _magic
+    """The kernel's session, with `%config ClaudeMagic...` applied (`core.kernel_session`)."""
+    from ..core.kernel_session import current_session
 
-    return _configured_session(), _magic()
+    return current_session()
 
 
 def _settings(base: Settings, *, model: str | None, system: str | None, max_tokens: int | None,
               think: str | int | None, effort: str | None, max_retries: int | None,
               spec: OutputSpec | None) -> Settings:
-    from ..api import turn_settings
+    from ..core.turn_settings import turn_settings
 
     settings, _options = turn_settings(base, model=model, system=system, max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
                                        think=think, effort=effort)
@@ -105,14 +106,12 @@ def _choose_mode(mode: str, requests: int, batch_above: int) -> str:
     return chosen
 
 
-def _threshold(max_cost: float | None, magic: Any) -> float | None:
+def _threshold(max_cost: float | None, options: ViewOptions) -> float | None:
     if max_cost is not None:
         if max_cost < 0 or (isinstance(max_cost, float) and math.isnan(max_cost)):
             raise ConfigurationError(f"max_cost must be a positive number of USD, not {max_cost}")
         return max_cost
-    if magic is not None:
-        return magic.map_confirm_above
-    return 1.0
+    return options.map_confirm_above
 
 
 def map(prompt: str | Callable[[Any], Any], data: Any, *, output: Any = None, model: str | None = None,  # noqa: A001
@@ -128,7 +127,7 @@ def map(prompt: str | Callable[[Any], Any], data: Any, *, output: Any = None, mo
     above `batch_above` requests). Before starting, the cost is estimated; above `max_cost` (default
     `ClaudeMagic.map_confirm_above`, $1) it asks. Identical prompts are sent once. Ctrl-C keeps finished rows.
     """
-    session, magic = _session()
+    session = _session()
     spec = output_spec(output) if output is not None else None
     settings = _settings(session.settings, model=model, system=system, max_tokens=max_tokens, think=think,
                          effort=effort, max_retries=max_retries, spec=spec)
@@ -144,7 +143,7 @@ def map(prompt: str | Callable[[Any], Any], data: Any, *, output: Any = None, mo
     resolved = resolve_model(settings.model, settings.aliases)
     client = session.clients.get(settings)
     estimate = estimate_cost(client, jobs, resolved, session.prices)
-    _confirm(estimate, chosen, _threshold(max_cost, magic))
+    _confirm(estimate, chosen, _threshold(max_cost, session.view_options))
     record = RunRecord(run_id=new_run_id(), model=resolved, mode=chosen, rows=len(rows), kind=rows.kind,
                        labels=_labels(rows), jobs={job.id: job.rows for job in jobs},
                        schema=spec.name if spec is not None else None, fields=spec.fields if spec is not None else [])
@@ -250,7 +249,7 @@ def map_resume(target: Any, data: Any = None, prompt: str | Callable[[Any], Any]
     (recorded in `CLAUDE_MAGIC_MAP_DIR`). Pass `data` and `prompt` (and `output`) again so rows that never
     ran can be sent, and so a batch that was not recorded here can be matched to its rows.
     """
-    session, _magic = _session()
+    session = _session()
     if isinstance(target, MapRun):
         target = target.result()
     if isinstance(target, MapResult):

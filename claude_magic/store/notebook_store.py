@@ -29,11 +29,11 @@ from ..core.json_file import MAX_FILE_BYTES, UnusableFile, read_json
 from .document import Snapshot, Stored, StoreUnreadable, conversation_of, merge, parse, render, snapshot
 from .files import atomic_write, locked, set_aside
 from .location import notebook_path, store_path
+from .seams import StoredSession
 from .trust import is_marked, mark
 
 if TYPE_CHECKING:
     from ..core.conversation import Conversation
-    from ..session import Session
 
 __all__ = ["NotebookStore", "attach_store", "detach_store"]
 
@@ -43,7 +43,7 @@ PREFIX = "claude-magic:"
 class NotebookStore:
     """The store file of one session's notebook (`path`), kept in step with the session's conversations."""
 
-    def __init__(self, session: Session, path: Path, notebook: Path | None = None) -> None:
+    def __init__(self, session: StoredSession, path: Path, notebook: Path | None = None) -> None:
         self.session = session
         self.path = path
         self.notebook = notebook
@@ -343,7 +343,7 @@ def _reason(error: BaseException) -> str:
     return getattr(error, "strerror", None) or str(error) or type(error).__name__
 
 
-def attach_store(session: Session, shell: Any, setting: bool | str | None, *,
+def attach_store(session: StoredSession, shell: Any, setting: bool | str | None, *,
                  restore: bool = True) -> NotebookStore | None:
     """Give the session the store `ClaudeMagic.store` names for this kernel's notebook (None: nothing kept),
     restore it into empty conversations and save after every turn. Replaces an attached store elsewhere."""
@@ -365,7 +365,7 @@ def attach_store(session: Session, shell: Any, setting: bool | str | None, *,
     return store
 
 
-def detach_store(session: Session) -> None:
+def detach_store(session: StoredSession) -> None:
     """Stop persisting (pending writes are finished first); the file stays."""
     store = session.store
     if store is None:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core.events import Event
+from ..core.settings import ViewOptions
 
-__all__ = ["make_view", "frontend_kind"]
+__all__ = ["make_view", "session_view", "frontend_kind", "use_stream_widget"]
 
 
 def frontend_kind(shell: Any = None) -> str:
@@ -36,20 +37,23 @@ def _has_widgets() -> bool:
     return True
 
 
-def use_stream_widget(stream: bool | None = None) -> bool:
-    """Whether live views use the append-only stream widget: `%config ClaudeMagic.stream_widget` (or
-    `stream`) and anywidget importable; otherwise the stock-ipywidgets view."""
+def use_stream_widget(stream: bool = True) -> bool:
+    """Whether live views use the append-only stream widget: `stream` (the session's
+    `view_options.stream_widget`, `%config ClaudeMagic.stream_widget`) and anywidget importable; otherwise
+    the stock-ipywidgets view."""
     from .stream_widget import stream_widget_available
 
-    if stream is None:
-        from ..api import _magic
-
-        stream = getattr(_magic(), "stream_widget", True)
     return bool(stream) and stream_widget_available()
 
 
+def session_view(session: Any, shell: Any = None) -> Callable[[Event], None] | None:
+    """The view for the current front end, with the display choices of `session.view_options`."""
+    options: ViewOptions = session.view_options
+    return make_view(shell, live=options.live, thinking_open=options.thinking_open, stream=options.stream_widget)
+
+
 def make_view(shell: Any = None, *, live: bool = True, thinking_open: bool = False,
-              stream: bool | None = None) -> Callable[[Event], None] | None:
+              stream: bool = True) -> Callable[[Event], None] | None:
     """The event consumer that paints a turn where the user is looking (`live=False`: no widgets;
     `stream=False`: stock widgets instead of the append-only stream widget)."""
     kind = frontend_kind(shell)

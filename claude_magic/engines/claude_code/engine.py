@@ -26,7 +26,7 @@ from ...tools.consent import configured_policy
 from ...tools.context import ToolCall, ToolContext
 from ...tools.decision import decide
 from ...tools.output import content_text
-from ..base import TurnRequest, offered_definitions
+from ..base import HasToolbox, TurnRequest, offered_definitions
 from .auth import INSTALL_HINT, LoginStatus, sdk_installed
 from .bridge import consent_hooks, kernel_server, permission_callback
 from .carry import carried_prompt
@@ -56,7 +56,7 @@ class ClaudeCodeEngine:
 
     name = "claude-code"
 
-    def __init__(self, session: Any = None) -> None:
+    def __init__(self, session: HasToolbox | None = None) -> None:
         self.session = session
         self.loop = LoopThread("claude-magic-claude-code")
         self.clients: dict[str, LiveClient] = {}
