@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import ClaudeMagicError, ConfigurationError, MissingCredentialError
 from ..core.redaction import register_secrets
 from ..core.settings import Settings
+from .attempts import stop_gate
 from .credentials import (
     CREDENTIAL_ENVIRONMENT,
     DEFAULT_BASE_URL,
@@ -24,7 +25,7 @@ from .credentials import (
 if TYPE_CHECKING:
     import anthropic
 
-__all__ = ["ClientFactory", "resolved_base_url", "retries_taken"]
+__all__ = ["ClientFactory", "resolved_base_url"]
 
 MAX_CLIENTS = 8       # distinct (credential, endpoint, retry policy) combinations kept at once
 
@@ -112,7 +113,6 @@ class ClientFactory:
     def _build(settings: Settings) -> anthropic.Anthropic:
         import anthropic
 
-        from .stream import stop_gate
 
         try:
             # No credential arguments: the SDK's chain applies (key, token, profile, federation).
@@ -134,11 +134,3 @@ def _file_stamp(path: str | None) -> list[int] | None:
     except OSError:
         return None
     return [stat.st_mtime_ns, stat.st_size, stat.st_ino]
-
-
-def retries_taken(request: Any) -> int:
-    """How many retries the SDK made before sending `request` (its `x-stainless-retry-count` header)."""
-    try:
-        return int(request.headers.get("x-stainless-retry-count", 0))
-    except (AttributeError, TypeError, ValueError):
-        return 0

@@ -24,9 +24,9 @@ from ..core.events import BlockFinished, BlockStarted, Event, TextDelta, Thinkin
 from ..core.redaction import Scrubber, StreamScrubber, scrubber
 from ..core.usage import Usage
 from .accumulate import MessageAccumulator
-from .client import retries_taken
+from .attempts import attempt_owner, retries_taken
 
-__all__ = ["StepOutcome", "stream_step", "stop_gate", "StreamStopped", "keepable"]
+__all__ = ["StepOutcome", "stream_step", "keepable"]
 
 POLL_SECONDS = 0.1
 
@@ -66,23 +66,6 @@ class _Failure:
 
 
 _END = object()
-_current = threading.local()      # the pump whose thread is making the SDK call
-
-
-class StreamStopped(Exception):
-    """Raised inside the SDK's retry loop when the turn was stopped: no further attempt is sent."""
-
-
-def stop_gate(request: Any, call_next: Callable[[Any], Any]) -> Any:
-    """SDK middleware, run before every HTTP attempt (retries included): a stopped pump sends nothing more.
-
-    Without it, a Ctrl-C during the SDK's wait before a retry left that retry to be sent seconds later,
-    for an answer nobody reads (and, on the real API, paid for).
-    """
-    pump = getattr(_current, "pump", None)
-    if pump is not None and pump.stopped:
-        raise StreamStopped
-    return call_next(request)
 
 
 class _Source:
@@ -121,7 +104,7 @@ class _Pump(_Source):
 
     def _run(self, client: Any, params: dict[str, Any]) -> None:
         put = self._put
-        _current.pump = self
+        attempt_owner.pump = self
         try:
             with client.messages.create(**params, stream=True) as stream:
                 self.stream = stream
@@ -135,7 +118,7 @@ class _Pump(_Source):
             if not self.stopped:
                 put(_Failure(error))
         finally:
-            _current.pump = None
+            attempt_owner.pump = None
             put(_END)
 
     def join(self, timeout: float = 2.0) -> None:
@@ -163,13 +146,13 @@ class _Inline(_Source):
     @contextmanager
     def opened(self) -> Iterator[Any]:
         """The SDK stream, iterated by the caller itself (no generator of ours between it and each event)."""
-        _current.pump = self
+        attempt_owner.pump = self
         try:
             with self.client.messages.create(**self.params, stream=True) as stream:
                 self.stream = stream
                 yield stream
         finally:
-            _current.pump = None
+            attempt_owner.pump = None
 
     def join(self, timeout: float = 2.0) -> None:
         return None

@@ -21,8 +21,6 @@ ALLOWED_CYCLES: dict[tuple[str, ...], str] = {
     ("claude_magic.tools.", "claude_magic.mcp."): "tools/registry.py holds both the Tool/Toolbox types and the wiring "
                                                   "that imports the built-ins and MCP; untied by the registry split "
                                                   "(issue 23)",
-    ("claude_magic.transport.client", "claude_magic.transport.stream"): "stream's stop_gate and the client's "
-                                                                        "retries_taken (issue 23, not yet untied)",
 }
 
 # Upward imports that remain for now, with the reason.
