@@ -7,11 +7,14 @@ a front end passes a `ToolContext` (consent buttons, main-thread runner) with ea
 from __future__ import annotations
 
 from .bundles import MimeBundle
-from .consent import POLICIES, ConsentUnavailable, Policy
+from .consent import ConsentUnavailable
 from .context import ToolCall, ToolContext
 from .describe import describe_tools
+from .kernel_toolbox import apply_config, default_toolbox, tool
 from .output import ToolOutput
-from .registry import Tool, Toolbox, ToolDefinitionError, apply_config, default_toolbox, tool
+from .policy import POLICIES, Policy
+from .tool import Tool, ToolDefinitionError
+from .toolbox import Toolbox
 
 __all__ = [
     "tool", "Tool", "Toolbox", "ToolContext", "ToolCall", "ToolOutput", "MimeBundle", "default_toolbox",

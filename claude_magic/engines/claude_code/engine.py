@@ -22,10 +22,10 @@ from ...core.events import Notice, ToolCallFinished, ToolCallStarted, TurnFinish
 from ...core.redaction import redact, redact_content, register_secrets
 from ...core.results import TurnResult
 from ...tools.asyncloop import LoopThread
-from ...tools.consent import configured_policy
 from ...tools.context import ToolCall, ToolContext
 from ...tools.decision import decide
 from ...tools.output import content_text
+from ...tools.policy import configured_policy
 from ..base import TurnRequest, offered_definitions
 from .auth import INSTALL_HINT, LoginStatus, sdk_installed
 from .bridge import consent_hooks, kernel_server, permission_callback
