@@ -36,12 +36,12 @@ from ..core.events import (
 from ..core.pricing import cost_of
 from ..core.results import TurnResult
 from ..core.usage import Usage
-from ..replay.planner import later_turns_dropped
-from ..replay.recording import RecordedTurn
+from ..engines.api import credential_label
+from ..engines.base import Engine, TurnRequest
 from ..tools.consent import ConsentUnavailable, ask_in_console
 from ..tools.context import SavedRecord, ToolCall, ToolContext
-from .api import credential_label
-from .base import Engine, TurnRequest
+from .planner import later_turns_dropped
+from .recording import RecordedTurn
 
 __all__ = ["ReplayEngine", "same_results"]
 
