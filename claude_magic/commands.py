@@ -266,7 +266,7 @@ def pop(session: Session, arguments: list[str]) -> str:
 
 @command("export", "export PATH.md [NAME] [--force]  write a readable Markdown transcript")
 def export(session: Session, arguments: list[str]) -> str:
-    from .views.transcript_export import conversation_markdown
+    from .views.markdown_export import conversation_markdown
 
     path, rest = _new_file(arguments, "export PATH.md [NAME] [--force]")
     conversation = _existing(session, _conversation_name(rest))
