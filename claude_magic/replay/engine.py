@@ -43,7 +43,7 @@ from ..tools.context import SavedRecord, ToolCall, ToolContext
 from .planner import later_turns_dropped
 from .recording import RecordedTurn
 
-__all__ = ["ReplayEngine", "same_results"]
+__all__ = ["ReplayEngine"]
 
 
 class ReplayEngine:
@@ -220,11 +220,6 @@ def _emit_step(emit: Callable[[Event], None], step: int, content: list[dict[str,
             emit(BlockStarted(step, index, kind, dict(block)))
         emit(BlockFinished(step, index, dict(block)))
     emit(StepFinished(step, stop_reason, Usage(), True))
-
-
-def same_results(fresh: list[dict[str, Any]], recorded: list[dict[str, Any]]) -> bool:
-    """Whether re-run tool results equal the recorded ones (content and error flag, per call)."""
-    return _first_change(fresh, recorded, []) is None and len(_results(fresh)) == len(_results(recorded))
 
 
 def _first_change(fresh: list[dict[str, Any]], recorded: Any, calls: list[dict[str, Any]]) -> str | None:

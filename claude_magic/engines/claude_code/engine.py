@@ -135,10 +135,8 @@ class ClaudeCodeEngine:
     def _mcp_servers(self) -> dict[str, Any]:
         if self.session is None:
             return {}
-        try:
-            from ...mcp import agent_sdk_servers
-        except ImportError:
-            return {}
+        from ...mcp.agent_sdk import agent_sdk_servers  # first-party; it imports no `mcp` until a server starts
+
         try:
             return agent_sdk_servers(self.session)
         except Exception:  # noqa: BLE001 - a broken MCP config is reported by the MCP commands, not here
