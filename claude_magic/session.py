@@ -139,7 +139,7 @@ def _make_engine(name: str, session: Session) -> Engine:
         from .engines.claude_code import ClaudeCodeEngine
 
         return ClaudeCodeEngine(session)
-    from .engines.api import ApiEngine
+    from .engines.messages_api import ApiEngine
 
     return ApiEngine(session.clients)
 

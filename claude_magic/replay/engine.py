@@ -36,8 +36,8 @@ from ..core.events import (
 from ..core.pricing import cost_of
 from ..core.results import TurnResult
 from ..core.usage import Usage
-from ..engines.api import credential_label
 from ..engines.base import Engine, TurnRequest
+from ..engines.messages_api import credential_label
 from ..tools.consent import ConsentUnavailable, ask_in_console
 from ..tools.context import SavedRecord, ToolCall, ToolContext
 from .planner import later_turns_dropped

@@ -14,8 +14,8 @@ with LocalServer() as server:
 
 from __future__ import annotations
 
-from .api import RecordedRequest
 from .caching import estimate_tokens
+from .endpoints import RecordedRequest
 from .models import default_models
 from .responder import echo_reply
 from .script import (

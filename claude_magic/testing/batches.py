@@ -115,7 +115,7 @@ class BatchStore:
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any, parsed: bool,
                raw: bytes | None) -> Response:
-        from .api import error_response
+        from .endpoints import error_response
 
         rest = path.removeprefix(BATCHES_PATH).strip("/")
         parts = rest.split("/") if rest else []
@@ -147,7 +147,7 @@ class BatchStore:
         return error_response(404, "not_found_error", f"Not found: {method} {path}")
 
     def _create(self, body: Any, parsed: bool, raw: bytes | None) -> Response:
-        from .api import error_response
+        from .endpoints import error_response
 
         if raw is not None and len(raw) > self.max_bytes:
             return error_response(413, "request_too_large", "Request exceeds the maximum allowed number of bytes. "

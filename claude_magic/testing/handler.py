@@ -1,4 +1,4 @@
-"""The HTTP/1.1 request handler: read a request, let `api` answer it, write it with `transmit`."""
+"""The HTTP/1.1 request handler: read a request, let `endpoints` answer it, write it with `transmit`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import struct
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from . import api
+from . import endpoints
 from .transmit import transmit
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.owner  # type: ignore[attr-defined,no-any-return]
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server naming scheme
-        """Answer any method the same way: `api.handle` routes by method and path."""
+        """Answer any method the same way: `endpoints.handle` routes by method and path."""
         self._serve()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815
@@ -36,7 +36,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:  # noqa: N802 - Claude Code's `HEAD /api/hello`: status and headers, no body
         """Answer like GET but send no body."""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        response = api.handle(self.owner, "HEAD", self.path, headers, None)
+        response = endpoints.handle(self.owner, "HEAD", self.path, headers, None)
         self.send_response(response.status)
         self.send_header("content-length", "0")
         self.end_headers()
@@ -66,7 +66,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             raw = self._read_body()
             headers = {name.lower(): value for name, value in self.headers.items()}
-            response = api.handle(owner, self.command, self.path, headers, raw)
+            response = endpoints.handle(owner, self.command, self.path, headers, raw)
             outcome = transmit(self.connection, response, owner._stop_event)
         except OSError:  # the client went away or the server is stopping
             self.close_connection = True

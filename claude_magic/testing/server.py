@@ -16,9 +16,9 @@ from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from .api import RecordedRequest
 from .batches import BatchStore
 from .caching import PromptCache
+from .endpoints import RecordedRequest
 from .handler import Handler
 from .models import default_models
 from .oauth import OAuthIssuer
