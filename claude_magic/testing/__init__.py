@@ -15,7 +15,6 @@ with LocalServer() as server:
 from __future__ import annotations
 
 from .caching import estimate_tokens
-from .endpoints import RecordedRequest
 from .models import default_models
 from .responder import echo_reply
 from .script import (
@@ -34,6 +33,7 @@ from .script import (
 )
 from .server import LocalServer
 from .signing import sign_thinking
+from .state import RecordedRequest
 
 __all__ = [
     "ApiError",

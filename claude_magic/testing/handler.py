@@ -11,7 +11,7 @@ from . import endpoints
 from .transmit import transmit
 
 if TYPE_CHECKING:
-    from .server import LocalServer
+    from .state import ServerState
 
 __all__ = ["Handler"]
 
@@ -23,8 +23,8 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "claude-magic-local-server"
 
     @property
-    def owner(self) -> LocalServer:
-        """The `LocalServer` this connection belongs to."""
+    def owner(self) -> ServerState:
+        """The `ServerState` this connection belongs to."""
         return self.server.owner  # type: ignore[attr-defined,no-any-return]
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server naming scheme
@@ -40,7 +40,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         self.send_header("content-length", "0")
         self.end_headers()
-        self.owner._log(f"HEAD {self.path} -> {response.status}")
+        self.owner.log_line(f"HEAD {self.path} -> {response.status}")
 
     def _read_body(self) -> bytes | None:
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
@@ -67,11 +67,11 @@ class Handler(BaseHTTPRequestHandler):
             raw = self._read_body()
             headers = {name.lower(): value for name, value in self.headers.items()}
             response = endpoints.handle(owner, self.command, self.path, headers, raw)
-            outcome = transmit(self.connection, response, owner._stop_event)
+            outcome = transmit(self.connection, response, owner.stopping)
         except OSError:  # the client went away or the server is stopping
             self.close_connection = True
             return
-        owner._log(f"{self.command} {self.path} -> {response.status}" + ("" if outcome != "reset" else " (reset)"))
+        owner.log_line(f"{self.command} {self.path} -> {response.status}" + ("" if outcome != "reset" else " (reset)"))
         if outcome == "reset":
             self._reset()
         elif outcome == "close":
@@ -86,4 +86,4 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         """Route http.server's own messages (malformed requests) to the server's log."""
-        self.owner._log(format % args)
+        self.owner.log_line(format % args)
