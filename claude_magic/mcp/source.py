@@ -1,4 +1,4 @@
-"""The registry's tool source for MCP servers: the merged configuration, lazy starts, and the tools in order."""
+"""The toolbox's tool source for MCP servers: the merged configuration, lazy starts, and the tools in order."""
 
 from __future__ import annotations
 

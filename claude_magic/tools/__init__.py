@@ -1,7 +1,11 @@
 """Kernel tools: Python functions Claude may call, the built-in workspace tools, consent and the runner.
 
-`@tool` offers a function to Claude; `default_toolbox()` is the kernel's registry (built-ins included);
+`@tool` offers a function to Claude; `default_toolbox()` is the kernel's toolbox (built-ins included);
 a front end passes a `ToolContext` (consent buttons, main-thread runner) with each turn.
+
+The tool type is `tool.Tool`, the toolbox `toolbox.Toolbox` (policies from `policy`, calls run by `executor`,
+consent decided by `decision`); `kernel_toolbox` is the wiring that adds the built-ins and the MCP servers'
+tools. The built-ins and `claude_magic.mcp` import the type, never the wiring.
 """
 
 from __future__ import annotations
