@@ -12,10 +12,16 @@ from .core.errors import ClaudeMagicError
 from .core.model_names import ALIASES, resolve_model
 from .session import Session, unpriced
 
-__all__ = ["COMMANDS", "command", "run_command"]
+__all__ = ["COMMANDS", "SHELL_COMMANDS", "command", "run_command"]
 
 CommandFunction = Callable[[Session, list[str]], Any]
 COMMANDS: dict[str, tuple[CommandFunction, str]] = {}
+
+# Commands the magic runs itself, before `run_command`, because they read the IPython shell (its failed cells),
+# not only the session: here for the help and the list of commands, with their one-line usage.
+SHELL_COMMANDS: dict[str, str] = {
+    "fix": "fix [N]                 explain the notebook's last error (or Err[N]) and propose a fix",
+}
 
 
 def command(name: str, usage: str) -> Callable[[CommandFunction], CommandFunction]:
@@ -31,8 +37,10 @@ def run_command(session: Session, words: list[str], *, cell_help: str = "") -> A
     if not words or words[0] in ("help", "-h", "--help"):
         return help_text(cell_help)
     name, arguments = words[0], words[1:]
+    if name in SHELL_COMMANDS:
+        raise ClaudeMagicError(f"`%claude {name}` reads the IPython shell: run it as a line magic in IPython.")
     if name not in COMMANDS:
-        raise ClaudeMagicError(f"Unknown command {name!r}. Commands: {', '.join(sorted(COMMANDS))} "
+        raise ClaudeMagicError(f"Unknown command {name!r}. Commands: {', '.join(sorted([*COMMANDS, *SHELL_COMMANDS]))} "
                                "(`%claude --help` explains them; ask Claude with a %%claude cell).")
     return COMMANDS[name][0](session, arguments)
 
@@ -40,7 +48,8 @@ def run_command(session: Session, words: list[str], *, cell_help: str = "") -> A
 def help_text(cell_help: str = "") -> str:
     """`%claude --help`: every command, then `cell_help` (every `%%claude` option, given by the magic)."""
     lines = ["%claude COMMAND — manage the conversation with Claude", ""]
-    lines += [f"  %claude {usage}" for _, usage in sorted(COMMANDS.values(), key=lambda item: item[1])]
+    usages = [usage for _, usage in COMMANDS.values()] + list(SHELL_COMMANDS.values())
+    lines += [f"  %claude {usage}" for usage in sorted(usages)]
     if cell_help:
         lines += ["", cell_help]
     return "\n".join(lines)
@@ -276,7 +285,7 @@ def pop(session: Session, arguments: list[str]) -> str:
 
 @command("export", "export PATH.md [NAME] [--force]  write a readable Markdown transcript")
 def export(session: Session, arguments: list[str]) -> str:
-    from .views.transcript_export import conversation_markdown
+    from .views.markdown_export import conversation_markdown
 
     path, rest = _new_file(arguments, "export PATH.md [NAME] [--force]")
     conversation = _existing(session, _conversation_name(rest))
@@ -334,11 +343,6 @@ def _api_call(session: Session, call: Callable[[], Any]) -> Any:
         if error is None:
             raise
         raise error from None
-
-
-@command("fix", "fix [N]                 explain the notebook's last error (or Err[N]) and propose a fix")
-def fix(session: Session, arguments: list[str]) -> str:
-    raise ClaudeMagicError("`%claude fix` runs in IPython (the magic handles it)")
 
 
 @command("tools", "tools                   the tools Claude may call, their consent policy and schemas")

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .core.answer_scrubbing import finish_turn
 from .core.cancellation import Cancellation
 from .core.conversation import Conversation
 from .core.errors import ClaudeMagicError, ConversationBusy, MissingCredentialError
-from .core.events import Event, Notice, TurnFinished
+from .core.events import Event, TurnFinished
 from .core.pricing import Price
 from .core.results import TurnResult
 from .core.settings import Settings, TurnOptions, ViewOptions
 from .core.usage import Usage
-from .engines.base import Engine, Toolbox, TurnRequest, offered_definitions
+from .engines.base import Engine, Toolbox, TurnRequest
 from .replay.planner import ReplayPlanner
 from .transport.client import ClientFactory
 from .transport.context_window import ModelCatalog
@@ -106,52 +103,9 @@ class Session:
     def _run(self, request: TurnRequest, options: TurnOptions, engine_name: str | None,
              missing: ClaudeMagicError | None) -> TurnResult:
         """Replace the re-run cell's turn: replay its recording when the request is unchanged, else ask."""
-        from .engines.replay import ReplayEngine
-        from .replay.fingerprint import request_fingerprinter
+        from .replay.turn import replay_or_ask
 
-        conversation, settings = request.conversation, request.settings
-        offered: dict[str, list[dict[str, Any]]] = {}
-
-        def fingerprinter(recorded_engine: str = "") -> Callable[[list[dict[str, Any]]], str]:
-            """This request's fingerprint over the messages it is given (no credential now: as the recorded engine
-            would send it); a setting the API would refuse raises here."""
-            engine = engine_name or (recorded_engine if settings.engine == "auto" else "") or settings.engine
-            if engine not in offered:
-                offered[engine] = offered_definitions(self.toolbox, options.tools, engine)
-            return request_fingerprinter(request.prompt, settings, engine, offered[engine])
-
-        def fingerprint(messages: list[dict[str, Any]], recorded_engine: str = "") -> str:
-            return fingerprinter(recorded_engine)(messages)
-
-        plan = self.replays.plan(conversation, options, settings, fingerprint)
-        try:
-            candidate = plan.candidate
-            if candidate is not None:        # the replay decision needs it now
-                value = fingerprint(conversation.messages, candidate.record.engine)
-                request_hash: Callable[[], str] = lambda: value  # noqa: E731
-            else:                            # else taken while Claude answers: it is not on the way to the prompt
-                history, over = _snapshot(conversation.messages), fingerprinter()
-                request_hash = functools.cache(lambda: over(history))
-            request = replace(request, emit=_stamping(request.emit, conversation, request_hash))
-            if (candidate is not None and settings.replay and not options.fresh
-                    and candidate.replayable(request_hash())):
-                result = ReplayEngine(candidate, lambda: self.engine(settings), later=plan.later).run_turn(request)
-            else:
-                if missing is not None:
-                    raise missing
-                notice = plan.notice()
-                if notice:
-                    request.emit(Notice(notice))
-                result = self._engine_named(engine_name or settings.engine).run_turn(request)
-        except BaseException:
-            plan.undo(conversation)          # no credential, a bad setting: the old turn stays
-            raise
-        if plan.saved is not None and not result.replayed and not result.content and result.status != "complete":
-            plan.undo(conversation)          # the re-asked turn failed: keep the old one
-        else:
-            _stamp(conversation, result, request_hash())
-        self.replays.finish(conversation, plan, result.replayed)
-        return result
+        return replay_or_ask(request, options, self.replays, engine_name, missing, self._engine_named)
 
     def _engine_name(self, settings: Settings) -> tuple[str | None, ClaudeMagicError | None]:
         """The engine these settings pick, or the one-line reason none can (a replay needs none)."""
@@ -189,44 +143,9 @@ def _make_engine(name: str, session: Session) -> Engine:
         from .engines.claude_code import ClaudeCodeEngine
 
         return ClaudeCodeEngine(session)
-    from .engines.api import ApiEngine
+    from .engines.messages_api import ApiEngine
 
     return ApiEngine(session.clients)
-
-
-def _snapshot(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The conversation as it stands: a turn only appends messages or replaces the last one's content."""
-    history = list(messages)
-    if history:
-        history[-1] = dict(history[-1])
-    return history
-
-
-def _stamping(emit: Callable[[Event], None], conversation: Conversation,
-              request_hash: Callable[[], str]) -> Callable[[Event], None]:
-    """`emit`, stamping the result's provenance and withholding thinking that held a secret (`answer_scrubbing`)
-    before views see `TurnFinished` (they save it in the notebook, listeners in the store).
-    The fingerprint is taken at the first event: for Claude Code that comes after the prompt is written."""
-    def stamped(event: Event) -> None:
-        request_hash()
-        if isinstance(event, TurnFinished):
-            _stamp(conversation, event.result, request_hash())
-            finish_turn(conversation, event.result)
-        emit(event)
-    return stamped
-
-
-def _stamp(conversation: Conversation, result: TurnResult, request_hash: str) -> None:
-    """Provenance: the turn's record and result keep the request fingerprint and when it was asked."""
-    record = next((record for record in reversed(conversation.turns) if record.id == result.turn_id), None)
-    if record is None:
-        result.request_hash = request_hash
-        return
-    if not record.replayed:
-        record.request_hash = request_hash
-    result.request_hash = record.request_hash
-    if result.answered_at is None:
-        result.answered_at = record.started_at
 
 
 def unpriced(cost: float | None, usage: Usage) -> bool:

@@ -1,4 +1,5 @@
-"""Engines that answer turns behind one seam: the Messages API (`api`) and Claude Code (`claude_code`)."""
+"""Engines that answer turns behind one seam: the Messages API (`messages_api`, its agent loop `api_loop`) and
+Claude Code (`claude_code`)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ __all__ = ["TurnRequest", "Engine", "Toolbox", "HasToolbox", "KernelSession", "o
 
 
 class Toolbox(Protocol):
-    """What an engine needs from the tool registry."""
+    """What an engine needs from the toolbox (`tools.toolbox.Toolbox`)."""
 
     def definitions(self, names: tuple[str, ...] | None, *, sources: bool = True) -> list[dict[str, Any]]:
         """Tool parameters for the API, in a stable order (`names` None: all, (): none; `sources=False`:

@@ -24,7 +24,7 @@ _cache_lock = threading.Lock()
 
 
 def _api_credential(settings: Settings) -> bool:
-    from .api import credential_label
+    from .messages_api import credential_label
 
     return bool(credential_label(settings))
 

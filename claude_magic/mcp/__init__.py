@@ -1,9 +1,9 @@
-"""MCP servers' tools in the notebook: `.mcp.json` configuration, a lazy server manager, tools for the registry.
+"""MCP servers' tools in the notebook: `.mcp.json` configuration, a lazy server manager, tools for the toolbox.
 
 Importing this package does not import the `mcp` package (it is needed only once a server starts):
 `config` parses Claude Code's `.mcp.json` shape, `manager`/`connection` run the client sessions on a
-private event-loop thread, `tools`/`results` turn server tools and results into registry tools and
-tool results, `source` is the registry's tool source, `commands` is `%claude mcp`, `agent_sdk` gives
+private event-loop thread, `tools`/`results` turn server tools and results into `Tool`s and
+tool results, `source` is the toolbox's tool source, `commands` is `%claude mcp`, `agent_sdk` gives
 the Claude Code engine the same servers.
 """
 

@@ -1,4 +1,4 @@
-"""The registry's tool source for MCP servers: the merged configuration, lazy starts, and the tools in order."""
+"""The toolbox's tool source for MCP servers: the merged configuration, lazy starts, and the tools in order."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from ..core.errors import ClaudeMagicError, ConfigurationError
 from ..core.hidden_text import one_line as visible
-from ..tools.consent import is_pattern
+from ..tools.policy import is_pattern
 from .approvals import Approvals
 from .config import ConfigFile, ServerConfig, config_files, notebook_folder, read_config_file
 from .dependency import INSTALL_HINT, mcp_available

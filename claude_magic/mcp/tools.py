@@ -1,4 +1,4 @@
-"""An MCP server's tool as a registry `Tool`: named `mcp__SERVER__TOOL`, the server's schema, consent `ask`."""
+"""An MCP server's tool as a `Tool`: named `mcp__SERVER__TOOL`, the server's schema, consent `ask`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..tools.registry import Tool
+from ..tools.tool import Tool
 
 if TYPE_CHECKING:
     from ..tools.output import ToolOutput

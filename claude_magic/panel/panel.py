@@ -35,9 +35,9 @@ from ..tools.context import ToolContext
 from ..views.cards import MUTED
 from ..views.markdown_export import transcript_markdown
 from ..views.static import output_metadata, static_html
+from ..views.turn_history import record_key, turn_records, turn_transcript
 from ..views.widgets import close_widget
 from .consent import ConsentBox
-from .history import record_key, turn_records, turn_transcript
 from .keys import KEYS_JS, split_send
 from .mainthread import MainThreadRunner
 from .saved import Turn, panel_style, prompt_html, transcript_bundle

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..views.cards import MUTED
 from ..views.inert_markdown import inert_markdown
+from ..views.markdown_export import prompt_markdown
 from ..views.mathguard import text_html
 
 __all__ = ["Turn", "prompt_html", "transcript_bundle", "panel_style", "transcript_class"]
@@ -62,8 +63,7 @@ def transcript_bundle(panel_id: str, title: str, turns: list[Turn]) -> tuple[dic
             f"</div>{body}</div>")
     sections = [f"**{title}**"]
     for turn in turns:
-        quoted = "\n".join(f"> {line}" for line in turn.prompt.splitlines() or [""])
-        sections.append(f"**You:**\n\n{quoted}\n\n**Claude:**\n\n{turn.markdown}")
+        sections.append(f"{prompt_markdown(turn.prompt)}\n\n**Claude:**\n\n{turn.markdown}")
     markdown = "\n\n---\n\n".join(sections)
     metadata = {"claude_magic": {"chat_panel": panel_id, "turns": len(turns),
                                  "answers": [dict(turn.provenance) for turn in turns]}}   # each answer's provenance

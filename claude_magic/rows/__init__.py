@@ -10,8 +10,8 @@ or a batch id.
 
 from __future__ import annotations
 
-from .api import MapRun, map, map_resume
 from .batch import BatchLimits
+from .entry import MapRun, map, map_resume
 from .result import MapResult
 
 __all__ = ["map", "map_resume", "MapResult", "MapRun", "BatchLimits"]

@@ -14,7 +14,6 @@ with LocalServer() as server:
 
 from __future__ import annotations
 
-from .api import RecordedRequest
 from .caching import estimate_tokens
 from .models import default_models
 from .responder import echo_reply
@@ -34,6 +33,7 @@ from .script import (
 )
 from .server import LocalServer
 from .signing import sign_thinking
+from .state import RecordedRequest
 
 __all__ = [
     "ApiError",

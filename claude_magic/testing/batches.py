@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from .rendering import dumps, render
 from .replay import assemble_message
+from .responses import error_body, error_response, json_response, request_id
 from .script import ApiError, Replay
 from .transmit import Response
 from .validation import RequestRejected, validate_request
 
 if TYPE_CHECKING:
-    from .server import LocalServer
+    from .state import ServerState
 
 __all__ = ["BatchStore", "BATCHES_PATH"]
 
@@ -63,7 +64,7 @@ class _Batch:
 class BatchStore:
     """Every batch the server was given, and how it answers the batch endpoints."""
 
-    def __init__(self, server: LocalServer) -> None:
+    def __init__(self, server: ServerState) -> None:
         self.server = server
         self.max_requests = 100_000
         self.max_bytes = 256 * 1024 * 1024
@@ -115,8 +116,6 @@ class BatchStore:
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any, parsed: bool,
                raw: bytes | None) -> Response:
-        from .api import error_response
-
         rest = path.removeprefix(BATCHES_PATH).strip("/")
         parts = rest.split("/") if rest else []
         if method == "POST" and not parts:
@@ -127,28 +126,26 @@ class BatchStore:
         if batch is None:
             return error_response(404, "not_found_error", f"message_batch: {parts[0] if parts else ''}")
         if method == "GET" and len(parts) == 1:
-            return self._json(self._view(batch))
+            return json_response(200, self._view(batch))
         if method == "POST" and parts[1:] == ["cancel"]:
             if batch.status == "in_progress":
                 batch.cancel_initiated = time.time()
-            return self._json(self._view(batch))
+            return json_response(200, self._view(batch))
         if method == "GET" and parts[1:] == ["results"]:
             if batch.ended is None:
                 return error_response(400, "invalid_request_error",
                                       f"Batch {batch.id} has not finished processing; results are not available yet.")
-            return Response(200, [batch.jsonl], "application/binary", {"request-id": _request_id()})
+            return Response(200, [batch.jsonl], "application/binary", {"request-id": request_id()})
         if method == "DELETE" and len(parts) == 1:
             if batch.ended is None:
                 return error_response(400, "invalid_request_error", "Batches can only be deleted once they have ended.")
             with self._lock:
                 self._batches.pop(batch.id, None)
                 self._order.remove(batch.id)
-            return self._json({"id": batch.id, "type": "message_batch_deleted"})
+            return json_response(200, {"id": batch.id, "type": "message_batch_deleted"})
         return error_response(404, "not_found_error", f"Not found: {method} {path}")
 
     def _create(self, body: Any, parsed: bool, raw: bytes | None) -> Response:
-        from .api import error_response
-
         if raw is not None and len(raw) > self.max_bytes:
             return error_response(413, "request_too_large", "Request exceeds the maximum allowed number of bytes. "
                                   f"The maximum request size is {self.max_bytes:,} bytes.")
@@ -157,14 +154,14 @@ class BatchStore:
         requests = body.get("requests")
         problem = self._check_requests(requests)
         if problem:
-            self.server._reject(body, problem)
+            self.server.record_rejection(body, problem)
             return error_response(400, "invalid_request_error", problem)
         batch = _Batch(f"msgbatch_local_{secrets.token_hex(12)}", list(requests), time.time())
         with self._lock:
             self._batches[batch.id] = batch
             self._order.append(batch.id)
         threading.Thread(target=self._process, args=(batch,), name="claude-local-batch", daemon=True).start()
-        return self._json(self._view(batch))
+        return json_response(200, self._view(batch))
 
     def _check_requests(self, requests: Any) -> str | None:
         if not isinstance(requests, list):
@@ -201,13 +198,14 @@ class BatchStore:
         elif before in ids:
             newest_first = newest_first[: ids.index(before)][-limit:]
         page = newest_first[:limit]
-        return self._json({"data": [self._view(b) for b in page], "has_more": len(newest_first) > len(page),
-                           "first_id": page[0].id if page else None, "last_id": page[-1].id if page else None})
+        return json_response(200, {"data": [self._view(b) for b in page], "has_more": len(newest_first) > len(page),
+                                   "first_id": page[0].id if page else None,
+                                   "last_id": page[-1].id if page else None})
 
     # --- processing ----------------------------------------------------------------------------
 
     def _process(self, batch: _Batch) -> None:
-        stop = self.server._stop_event
+        stop = self.server.stopping
         for request in batch.requests:
             while not self._released.wait(0.02):
                 if batch.cancel_initiated is not None or batch.expired or stop.is_set():
@@ -241,9 +239,9 @@ class BatchStore:
         except RequestRejected as refusal:
             return _errored(refusal.error_type, refusal.message)
         try:
-            item = server._next_item(params)
+            item = server.next_item(params)
         except Exception as error:  # noqa: BLE001 - a test's responder failed: an errored row, the error kept
-            server._report(error)
+            server.report_error(error)
             return _errored("api_error", f"local test server: the responder raised {type(error).__name__}: {error}")
         if isinstance(item, ApiError):
             return _errored(item.type, item.text)
@@ -275,15 +273,6 @@ class BatchStore:
             "results_url": f"{base}{BATCHES_PATH}/{batch.id}/results" if batch.ended is not None else None,
         }
 
-    @staticmethod
-    def _json(value: Any) -> Response:
-        return Response(200, [dumps(value).encode()], headers={"request-id": _request_id()})
-
 
 def _errored(error_type: str, message: str) -> dict[str, Any]:
-    return {"type": "errored", "error": {"type": "error", "error": {"type": error_type, "message": message},
-                                         "request_id": _request_id()}}
-
-
-def _request_id() -> str:
-    return f"req_local_{secrets.token_hex(12)}"
+    return {"type": "errored", "error": error_body(error_type, message)}

@@ -1,4 +1,4 @@
-"""The HTTP/1.1 request handler: read a request, let `api` answer it, write it with `transmit`."""
+"""The HTTP/1.1 request handler: read a request, let `endpoints` answer it, write it with `transmit`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import struct
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from . import api
+from . import endpoints
 from .transmit import transmit
 
 if TYPE_CHECKING:
-    from .server import LocalServer
+    from .state import ServerState
 
 __all__ = ["Handler"]
 
@@ -23,12 +23,12 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "claude-magic-local-server"
 
     @property
-    def owner(self) -> LocalServer:
-        """The `LocalServer` this connection belongs to."""
+    def owner(self) -> ServerState:
+        """The `ServerState` this connection belongs to."""
         return self.server.owner  # type: ignore[attr-defined,no-any-return]
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server naming scheme
-        """Answer any method the same way: `api.handle` routes by method and path."""
+        """Answer any method the same way: `endpoints.handle` routes by method and path."""
         self._serve()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815
@@ -36,11 +36,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:  # noqa: N802 - Claude Code's `HEAD /api/hello`: status and headers, no body
         """Answer like GET but send no body."""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        response = api.handle(self.owner, "HEAD", self.path, headers, None)
+        response = endpoints.handle(self.owner, "HEAD", self.path, headers, None)
         self.send_response(response.status)
         self.send_header("content-length", "0")
         self.end_headers()
-        self.owner._log(f"HEAD {self.path} -> {response.status}")
+        self.owner.log_line(f"HEAD {self.path} -> {response.status}")
 
     def _read_body(self) -> bytes | None:
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
@@ -66,12 +66,12 @@ class Handler(BaseHTTPRequestHandler):
         try:
             raw = self._read_body()
             headers = {name.lower(): value for name, value in self.headers.items()}
-            response = api.handle(owner, self.command, self.path, headers, raw)
-            outcome = transmit(self.connection, response, owner._stop_event)
+            response = endpoints.handle(owner, self.command, self.path, headers, raw)
+            outcome = transmit(self.connection, response, owner.stopping)
         except OSError:  # the client went away or the server is stopping
             self.close_connection = True
             return
-        owner._log(f"{self.command} {self.path} -> {response.status}" + ("" if outcome != "reset" else " (reset)"))
+        owner.log_line(f"{self.command} {self.path} -> {response.status}" + ("" if outcome != "reset" else " (reset)"))
         if outcome == "reset":
             self._reset()
         elif outcome == "close":
@@ -86,4 +86,4 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         """Route http.server's own messages (malformed requests) to the server's log."""
-        self.owner._log(format % args)
+        self.owner.log_line(format % args)

@@ -1,6 +1,6 @@
 """What a test queues on the local server: replies, their content blocks, faults, errors, replays.
 
-These are plain data; `rendering` turns a `Reply` into SSE events or a JSON message, `api` decides
+These are plain data; `rendering` turns a `Reply` into SSE events or a JSON message, `endpoints` decides
 which item answers which request.
 """
 

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from .api import RecordedRequest
 from .batches import BatchStore
 from .caching import PromptCache
 from .handler import Handler
@@ -25,6 +24,7 @@ from .oauth import OAuthIssuer
 from .responder import echo_reply
 from .script import ApiError, Item, QueueItem, Replay, Reply
 from .signing import Signer
+from .state import RecordedRequest
 from .traffic import Traffic
 
 __all__ = ["LocalServer", "RecordedRequest"]
@@ -69,7 +69,7 @@ class _HTTPServer(ThreadingHTTPServer):
         if isinstance(error, OSError):
             return
         if error is not None:
-            self.owner._report(error)
+            self.owner.report_error(error)
         super().handle_error(request, client_address)
 
     def set_busy(self, connection: socket.socket, busy: bool) -> None:
@@ -253,25 +253,34 @@ class LocalServer:
         self.traffic.clear()
         self.oauth.clear()
 
-    # --- used by the request handlers ----------------------------------------------------------
+    # --- used by the request handlers (`state.ServerState`) ---------------------------------------
 
-    def _record(self, request: RecordedRequest) -> None:
+    @property
+    def stopping(self) -> threading.Event:
+        """Set when the server stops: waits in handlers end early."""
+        return self._stop_event
+
+    def record_request(self, request: RecordedRequest) -> None:
+        """Add a request to `requests`."""
         with self._lock:
             self._requests.append(request)
 
-    def _reject(self, body: Any, message: str) -> None:
+    def record_rejection(self, body: Any, message: str) -> None:
+        """Add a validator's refusal to `rejections`."""
         with self._lock:
             self._rejections.append((body, message))
 
-    def _report(self, error: BaseException) -> None:
+    def report_error(self, error: BaseException) -> None:
+        """Keep an error of the server or of a test's responder in `errors`."""
         with self._lock:
             self.errors.append(error)
 
-    def _log(self, line: str) -> None:
+    def log_line(self, line: str) -> None:
+        """Print one line to stderr when `log_requests` is on."""
         if self.log_requests:
             print(f"[local server] {line}", file=sys.stderr, flush=True)
 
-    def _next_item(self, body: dict[str, Any]) -> Item:
+    def next_item(self, body: dict[str, Any]) -> Item:
         """The queued item for this request (or the default), callables evaluated."""
         with self._lock:
             item: Any = self._queue.popleft() if self._queue else self.default

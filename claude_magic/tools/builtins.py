@@ -10,7 +10,7 @@ from typing import Any
 from . import execution, figures, inspection
 from .bundles import MimeBundle
 from .output import ToolOutput
-from .registry import Tool
+from .tool import Tool
 
 __all__ = ["run_python", "list_variables", "inspect_variable", "describe_dataframe", "current_figure",
            "builtin_tools", "BUILTIN_NAMES"]

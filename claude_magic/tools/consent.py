@@ -1,25 +1,18 @@
-"""Consent before a tool runs: the ask / allow / deny policies and the `input()` prompt."""
+"""Consent before a tool runs: what the user reads, the `input()` prompt, and the answers Claude gets
+when a call is not run (the policies themselves are in `policy`)."""
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import sys
-from collections.abc import Mapping
-from typing import Literal
 
-from ..core.errors import ConfigurationError
 from ..core.hidden_text import hidden_notice, reveal
 from .context import ToolCall
 
 __all__ = [
-    "Policy", "POLICIES", "ConsentUnavailable", "check_policy", "format_request", "ask_in_console",
-    "is_pattern", "configured_policy", "requester", "DECLINED", "POLICY_DENIED", "NO_CONSENT_CHANNEL",
-    "UNTRUSTED_RECORD",
+    "ConsentUnavailable", "format_request", "ask_in_console", "requester", "DECLINED", "POLICY_DENIED",
+    "NO_CONSENT_CHANNEL", "UNTRUSTED_RECORD",
 ]
-
-Policy = Literal["ask", "allow", "deny"]
-POLICIES: tuple[str, ...] = ("ask", "allow", "deny")
 
 DECLINED = "The user declined to run this tool call."
 POLICY_DENIED = ("The tool call was not run: the user's policy for the tool {name!r} is 'deny'. Do not retry it; "
@@ -36,34 +29,6 @@ _YES = frozenset({"y", "yes"})
 
 class ConsentUnavailable(Exception):
     """The user could not be asked (no stdin, closed input): the call is not run."""
-
-
-def check_policy(policy: str, name: str = "") -> Policy:
-    """`policy` if valid, else a `ConfigurationError` naming the choices."""
-    if policy not in POLICIES:
-        where = f" for tool {name!r}" if name else ""
-        raise ConfigurationError(f"tool policy{where} must be one of {', '.join(POLICIES)}, not {policy!r}")
-    return policy  # type: ignore[return-value]
-
-
-def is_pattern(name: str) -> bool:
-    """Whether a configured name is a glob (`mcp__git__*`, `*`): tool names never hold `*`, `?` or `[`."""
-    return any(char in name for char in "*?[")
-
-
-def configured_policy(name: str, policies: Mapping[str, Policy]) -> Policy | None:
-    """The policy configured for `name`: its exact entry, else the longest glob that matches it, else None.
-
-    Globs of equal length: the one configured first wins. `"*"` is the shortest glob, so it applies last.
-    """
-    exact = policies.get(name)
-    if exact is not None:
-        return exact
-    best: tuple[int, Policy] | None = None
-    for pattern, policy in policies.items():
-        if is_pattern(pattern) and fnmatch.fnmatchcase(name, pattern) and (best is None or len(pattern) > best[0]):
-            best = (len(pattern), policy)
-    return best[1] if best else None
 
 
 def format_request(call: ToolCall) -> str:

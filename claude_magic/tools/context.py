@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .registry import Tool
+    from .tool import Tool
 
 __all__ = ["ToolCall", "ToolContext", "SavedRecord"]
 

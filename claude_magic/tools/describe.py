@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .registry import Toolbox
+    from .toolbox import Toolbox
 
 __all__ = ["describe_tools"]
 

@@ -10,7 +10,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.conversation import INTERRUPTED_TOOL_RESULT
 from ..core.events import Event, ToolCallFinished, ToolCallStarted
@@ -22,13 +22,24 @@ from .context import ToolCall, ToolContext
 from .deadline import ToolCancelled, ToolTimeout, call_with_deadline, raise_in_thread
 from .decision import decide
 from .output import ToolOutput, content_text, fit_to_budget, full_text_bundle, to_output
-from .registry import Tool, ToolInputError
+from .tool import Tool, ToolInputError
 
 if TYPE_CHECKING:
     from ..core.cancellation import Cancellation
-    from .registry import Toolbox
 
-__all__ = ["run_calls"]
+__all__ = ["run_calls", "ToolLookup"]
+
+
+class ToolLookup(Protocol):
+    """What running calls needs from a toolbox: find a tool, its effective policy, what is turned off."""
+
+    disabled: frozenset[str]
+
+    def get(self, name: str) -> Tool | None: ...
+
+    def names(self) -> list[str]: ...
+
+    def policy(self, name: str) -> str: ...
 
 # Waits are sliced so that Stop, and a Ctrl-C whose signal the OS delivered to another thread, are
 # noticed within this many seconds (a main thread blocked in one long wait would not see the signal).
@@ -54,7 +65,7 @@ class _Slot:
         return self.block is not None
 
 
-def run_calls(toolbox: Toolbox, calls: list[dict[str, Any]], emit: Callable[[Event], None],
+def run_calls(toolbox: ToolLookup, calls: list[dict[str, Any]], emit: Callable[[Event], None],
               cancellation: Cancellation | None, context: ToolContext | None = None,
               settings: Settings | None = None) -> list[dict[str, Any]]:
     """One `tool_result` per `tool_use` in `calls`, in order; KeyboardInterrupt carries `.results` of finished ones."""
@@ -64,7 +75,7 @@ def run_calls(toolbox: Toolbox, calls: list[dict[str, Any]], emit: Callable[[Eve
 class _Batch:
     """The calls of one assistant message, decided one by one and run together."""
 
-    def __init__(self, toolbox: Toolbox, emit: Callable[[Event], None], cancellation: Cancellation | None,
+    def __init__(self, toolbox: ToolLookup, emit: Callable[[Event], None], cancellation: Cancellation | None,
                  context: ToolContext, settings: Settings) -> None:
         self.toolbox = toolbox
         self.emit = emit

@@ -1,13 +1,22 @@
-"""The finished turn as Markdown text (static output, history export)."""
+"""Conversation to Markdown, the one place: a turn's parts (a cell's saved `text/markdown` copy, the chat panel's
+saved transcript) and a whole conversation (`%claude export`), in the same words.
+
+What it returns is Markdown as written; callers that hand it to other programs pass it through
+`inert_markdown` (money `\\$`, images as links, raw HTML as text), as the `text/markdown` copies and the export do.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from ..core.conversation import Conversation
 from .footer import footer_text
+from .inert_markdown import inert_markdown
 from .transcript import Part, Transcript
+from .turn_history import turn_records, turn_transcript
 
-__all__ = ["transcript_markdown", "part_markdown", "fence"]
+__all__ = ["transcript_markdown", "part_markdown", "prompt_markdown", "conversation_markdown", "fence"]
 
 
 def fence(text: str) -> str:
@@ -53,3 +62,36 @@ def transcript_markdown(transcript: Transcript, *, footer: bool = True) -> str:
         if footer:
             sections.append(f"<sub>{footer_text(result)}</sub>")
     return "\n\n".join(section for section in sections if section)
+
+
+def prompt_markdown(prompt: str) -> str:
+    """The user's message, quoted line by line under **You:** (a multi-line prompt stays one block)."""
+    quoted = "\n".join(f"> {line}" for line in prompt.splitlines() or [""])
+    return f"**You:**\n\n{quoted}"
+
+
+def conversation_markdown(conversation: Conversation) -> str:
+    """Turn by turn: the prompt, then the turn as a cell's saved output words it (thinking, tool calls with
+    their results, the answer, the footer); made inert for other programs' Markdown renderers."""
+    title = f"# Conversation {conversation.name}" if conversation.name else "# Conversation with Claude"
+    sections = [title]
+    for number, (record, messages) in enumerate(turn_records(conversation), 1):
+        sections.append(f"## Turn {number}")
+        sections += [_user_markdown(block) for message in messages[:1] if message["role"] == "user"
+                     for block in _blocks(message["content"])]
+        sections.append(transcript_markdown(turn_transcript(record, messages, conversation.name)))
+    return inert_markdown("\n\n".join(section for section in sections if section)) + "\n"
+
+
+def _blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
+def _user_markdown(block: dict[str, Any]) -> str:
+    """A block of the prompt: its text quoted, an attachment named (tool results are on their tool's card)."""
+    kind = block.get("type")
+    if kind == "text":
+        return prompt_markdown(str(block.get("text", "")))
+    if kind == "tool_result":
+        return ""
+    return f"*[{kind} attached]*"

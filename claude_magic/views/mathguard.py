@@ -23,7 +23,7 @@ import html
 import re
 from collections.abc import Callable, Iterator
 
-__all__ = ["DOLLAR_HTML", "Scan", "scanner", "markdown_dollars", "text_html", "is_money"]
+__all__ = ["DOLLAR_HTML", "Scan", "scanner", "markdown_dollars", "text_html"]
 
 DOLLAR_HTML = '<span class="tex2jax_ignore mathjax_ignore">$</span>'
 
@@ -95,11 +95,6 @@ def scanner(extra: str = "", lead: str = "") -> Scan:
 
 
 _SCAN = scanner()
-
-
-def is_money(match: re.Match[str]) -> bool:
-    """Whether a scan match is a literal dollar (`$` outside math, or `\\$`)."""
-    return match.group("dollar") is not None
 
 
 def _markdown_escape(match: re.Match[str]) -> str:

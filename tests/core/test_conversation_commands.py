@@ -104,7 +104,7 @@ def test_export_markdown(shell: Any, claude_server: Any, tmp_path: Any) -> None:
     path = tmp_path / "t.md"
     assert run(shell, f"%claude export {path}").success
     markdown = path.read_text()
-    assert "**You:** What is the answer?" in markdown
+    assert "**You:**\n\n> What is the answer?" in markdown
     assert "The answer is 42." in markdown and "> pondering" in markdown
 
 
@@ -239,6 +239,6 @@ def test_export_writes_money_escaped_and_math_as_is(shell: Any, claude_server: A
     path = tmp_path / "t.md"
     assert run(shell, f"%claude export {path}").success
     markdown = path.read_text()
-    assert "**You:** Which plan, \\$5 or \\$10?" in markdown
+    assert "**You:**\n\n> Which plan, \\$5 or \\$10?" in markdown
     assert "Pick the \\$5 plan; $x^2$ is math." in markdown
     assert "· \\$0." in markdown                                  # the turn's cost line

@@ -14,20 +14,9 @@ from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Cycles that remain for now, each with its reason: a cycle is allowed when all its modules are among the prefixes.
-ALLOWED_CYCLES: dict[tuple[str, ...], str] = {
-    ("claude_magic.testing.",): "testing/'s server, handler, batches and api call each other's private state; "
-                                "untied in its own change (issue 23, the testing/ circle)",
-    ("claude_magic.tools.", "claude_magic.mcp."): "tools/registry.py holds both the Tool/Toolbox types and the wiring "
-                                                  "that imports the built-ins and MCP; untied by the registry split "
-                                                  "(issue 23)",
-}
-
-# Upward imports that remain for now, with the reason.
-ALLOWED_UPWARD: dict[tuple[str, str], str] = {
-    ("claude_magic.engines.replay", "claude_magic.replay.planner"): "the replay engine moves into replay/ (issue 23)",
-    ("claude_magic.engines.replay", "claude_magic.replay.recording"): "the replay engine moves into replay/ (issue 23)",
-}
+# Cycles and upward imports that remain by design, each with its reason (none today: add one only with a reason).
+ALLOWED_CYCLES: dict[tuple[str, ...], str] = {}
+ALLOWED_UPWARD: dict[tuple[str, str], str] = {}
 
 
 def _import_graph() -> ModuleType:

@@ -13,7 +13,7 @@ from claude_magic.mcp.config import ServersDict, notebook_folder, parse_servers
 from claude_magic.mcp.source import McpToolSource
 from claude_magic.session import Session
 from claude_magic.tools import Toolbox
-from claude_magic.tools.consent import configured_policy
+from claude_magic.tools.policy import configured_policy
 
 from .conftest import ENV_TOKEN, approve_files, configure, stdio, time_server
 

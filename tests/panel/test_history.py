@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from claude_magic.core.conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
 from claude_magic.core.usage import Usage
-from claude_magic.panel.history import record_key, turn_records, turn_transcript
 from claude_magic.panel.saved import prompt_html, transcript_bundle
 from claude_magic.tools.consent import DECLINED
 from claude_magic.views.static import static_html
+from claude_magic.views.turn_history import record_key, turn_records, turn_transcript
 
 
 def conversation_with_tools() -> Conversation:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 
 from claude_magic.core.conversation import Conversation, TurnRecord
-from claude_magic.panel.history import turn_records, turn_transcript
 from claude_magic.views.static import static_html
+from claude_magic.views.turn_history import turn_records, turn_transcript
 
 PNG = base64.b64encode(bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from claude_magic.core.settings import TurnOptions
-from claude_magic.panel.history import turn_records, turn_transcript
 from claude_magic.panel.saved import Turn, transcript_bundle
 from claude_magic.session import Session
 from claude_magic.testing import LocalServer
 from claude_magic.views.markdown_export import transcript_markdown
 from claude_magic.views.static import output_metadata, static_html
+from claude_magic.views.turn_history import turn_records, turn_transcript
 
 from ..helpers import local_settings
 

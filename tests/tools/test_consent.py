@@ -14,9 +14,9 @@ from claude_magic.tools.consent import (
     DECLINED,
     ConsentUnavailable,
     ask_in_console,
-    check_policy,
     format_request,
 )
+from claude_magic.tools.policy import check_policy
 
 from .conftest import Driver
 

@@ -22,10 +22,10 @@ from ...core.events import Notice, ToolCallFinished, ToolCallStarted, TurnFinish
 from ...core.redaction import redact, redact_content, register_secrets
 from ...core.results import TurnResult
 from ...tools.asyncloop import LoopThread
-from ...tools.consent import configured_policy
 from ...tools.context import ToolCall, ToolContext
 from ...tools.decision import decide
 from ...tools.output import content_text
+from ...tools.policy import configured_policy
 from ..base import HasToolbox, TurnRequest, offered_definitions
 from .auth import INSTALL_HINT, LoginStatus, sdk_installed
 from .bridge import consent_hooks, kernel_server, permission_callback
@@ -135,10 +135,8 @@ class ClaudeCodeEngine:
     def _mcp_servers(self) -> dict[str, Any]:
         if self.session is None:
             return {}
-        try:
-            from ...mcp import agent_sdk_servers
-        except ImportError:
-            return {}
+        from ...mcp.agent_sdk import agent_sdk_servers  # first-party; it imports no `mcp` until a server starts
+
         try:
             return agent_sdk_servers(self.session)
         except Exception:  # noqa: BLE001 - a broken MCP config is reported by the MCP commands, not here

@@ -36,14 +36,14 @@ from ..core.events import (
 from ..core.pricing import cost_of
 from ..core.results import TurnResult
 from ..core.usage import Usage
-from ..replay.planner import later_turns_dropped
-from ..replay.recording import RecordedTurn
+from ..engines.base import Engine, TurnRequest
+from ..engines.messages_api import credential_label
 from ..tools.consent import ConsentUnavailable, ask_in_console
 from ..tools.context import SavedRecord, ToolCall, ToolContext
-from .api import credential_label
-from .base import Engine, TurnRequest
+from .planner import later_turns_dropped
+from .recording import RecordedTurn
 
-__all__ = ["ReplayEngine", "same_results"]
+__all__ = ["ReplayEngine"]
 
 
 class ReplayEngine:
@@ -220,11 +220,6 @@ def _emit_step(emit: Callable[[Event], None], step: int, content: list[dict[str,
             emit(BlockStarted(step, index, kind, dict(block)))
         emit(BlockFinished(step, index, dict(block)))
     emit(StepFinished(step, stop_reason, Usage(), True))
-
-
-def same_results(fresh: list[dict[str, Any]], recorded: list[dict[str, Any]]) -> bool:
-    """Whether re-run tool results equal the recorded ones (content and error flag, per call)."""
-    return _first_change(fresh, recorded, []) is None and len(_results(fresh)) == len(_results(recorded))
 
 
 def _first_change(fresh: list[dict[str, Any]], recorded: Any, calls: list[dict[str, Any]]) -> str | None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .batches import BATCHES_PATH
@@ -14,59 +13,18 @@ from .models import lookup_model, models_page
 from .oauth import TOKEN_PATH
 from .rendering import dumps, render
 from .replay import assemble_message, split_events
+from .responses import error_response, json_response, request_id
 from .script import ApiError, Drop, Item, Malformed, MidStreamError, Replay, Reply, Stall, status_for_error_type
+from .state import RecordedRequest, ServerState
 from .transmit import Response
 from .validation import RequestRejected, validate_request
 
-if TYPE_CHECKING:
-    from .server import LocalServer
-
-__all__ = ["RecordedRequest", "error_response", "handle"]
+__all__ = ["handle"]
 
 _MESSAGES = "/v1/messages"
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server received it; `headers` have lower-case names, `body` is parsed JSON."""
-
-    path: str
-    method: str
-    headers: dict[str, str]
-    body: Any
-
-    @property
-    def is_message(self) -> bool:
-        """Whether this is a `POST /v1/messages` (not `count_tokens`)."""
-        return self.method == "POST" and urlsplit(self.path).path.rstrip("/") == _MESSAGES
-
-
-def _request_id() -> str:
-    return f"req_local_{secrets.token_hex(12)}"
-
-
-def _json(status: int, value: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, [dumps(value).encode()], headers={"request-id": _request_id(), **(headers or {})})
-
-
-def error_response(
-    status: int,
-    error_type: str,
-    message: str,
-    *,
-    retry_after: float | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """An error in the API's shape, with `request-id` (in header and body) and `retry-after`."""
-    request_id = _request_id()
-    extra = {"request-id": request_id, **(headers or {})}
-    if retry_after is not None:
-        extra["retry-after"] = f"{retry_after:g}"
-    body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
-    return Response(status, [dumps(body).encode()], headers=extra)
-
-
-def _auth_error(server: LocalServer, headers: dict[str, str]) -> Response | None:
+def _auth_error(server: ServerState, headers: dict[str, str]) -> Response | None:
     key = headers.get("x-api-key")
     authorization = headers.get("authorization", "")
     if key is None and authorization[:7].lower() == "bearer ":
@@ -91,14 +49,14 @@ def _parse(raw: bytes | None) -> tuple[Any, bool]:
         return None, False
 
 
-def handle(server: LocalServer, method: str, target: str, headers: dict[str, str], raw: bytes | None) -> Response:
+def handle(server: ServerState, method: str, target: str, headers: dict[str, str], raw: bytes | None) -> Response:
     """Record and answer one HTTP request."""
     body, parsed = _parse(raw)
-    server._record(RecordedRequest(target, method, headers, body))
+    server.record_request(RecordedRequest(target, method, headers, body))
     parts = urlsplit(target)
     path = parts.path.rstrip("/")
     if path == "/api/hello" and method in ("GET", "HEAD"):  # Claude Code's reachability probe
-        return _json(200, {"message": "hello"})
+        return json_response(200, {"message": "hello"})
     if path == TOKEN_PATH:                      # OAuth clients authenticate with the grant itself
         return server.oauth.token_endpoint(method, headers, raw)
     failure = _auth_error(server, headers)
@@ -111,7 +69,7 @@ def handle(server: LocalServer, method: str, target: str, headers: dict[str, str
                                   f"The maximum request size is {limit:,} bytes.")
         if not parsed:
             problem = "There was an issue with the request body: it is not valid JSON"
-            server._reject(None, problem)
+            server.record_rejection(None, problem)
             return error_response(400, "invalid_request_error", problem)
         return _messages(server, body) if path == _MESSAGES else _count_tokens(server, body)
     if method == "GET" and path == "/v1/models":
@@ -119,17 +77,17 @@ def handle(server: LocalServer, method: str, target: str, headers: dict[str, str
         given = query.get("limit", ["20"])[0]
         limit = int(given) if given.isdigit() else 20
         after, before = query.get("after_id", [None])[0], query.get("before_id", [None])[0]
-        return _json(200, models_page(server.models, limit=limit, after_id=after, before_id=before))
+        return json_response(200, models_page(server.models, limit=limit, after_id=after, before_id=before))
     if method == "GET" and path.startswith("/v1/models/"):
         model_id = path.removeprefix("/v1/models/")
         info = lookup_model(server.models, model_id)
-        return _json(200, info) if info else error_response(404, "not_found_error", f"model: {model_id}")
+        return json_response(200, info) if info else error_response(404, "not_found_error", f"model: {model_id}")
     if path == BATCHES_PATH or path.startswith(f"{BATCHES_PATH}/"):
         return server.batches.handle(method, path, parse_qs(parts.query), body, parsed, raw)
     return error_response(404, "not_found_error", f"Not found: {method} {parts.path}")
 
 
-def _checked(server: LocalServer, body: Any, count_only: bool) -> Response | None:
+def _checked(server: ServerState, body: Any, count_only: bool) -> Response | None:
     """Validate and look up the model; the error response if the API would refuse."""
     try:
         validate_request(body, signature_ok=server.signer.verify, count_only=count_only)
@@ -144,17 +102,17 @@ def _checked(server: LocalServer, body: Any, count_only: bool) -> Response | Non
             )
     except RequestRejected as refusal:
         if refusal.status == 400:
-            server._reject(body, refusal.message)
+            server.record_rejection(body, refusal.message)
         return error_response(refusal.status, refusal.error_type, refusal.message)
     return None
 
 
-def _count_tokens(server: LocalServer, body: Any) -> Response:
+def _count_tokens(server: ServerState, body: Any) -> Response:
     refusal = _checked(server, body, count_only=True)
-    return refusal or _json(200, {"input_tokens": estimate_tokens(body)})
+    return refusal or json_response(200, {"input_tokens": estimate_tokens(body)})
 
 
-def _messages(server: LocalServer, body: Any) -> Response:
+def _messages(server: ServerState, body: Any) -> Response:
     refusal = _checked(server, body, count_only=False)
     if refusal is not None:
         return refusal
@@ -164,11 +122,11 @@ def _messages(server: LocalServer, body: Any) -> Response:
                               headers=limits)
     try:
         if server.traffic.latency > 0:
-            server._stop_event.wait(server.traffic.latency)
+            server.stopping.wait(server.traffic.latency)
         try:
-            item = server._next_item(body)
+            item = server.next_item(body)
         except Exception as error:  # noqa: BLE001 - a test's responder failed: answer 500, keep the error for the test
-            server._report(error)
+            server.report_error(error)
             message = f"local test server: the responder raised {type(error).__name__}: {error}"
             return error_response(500, "api_error", message, headers={"x-should-retry": "false"})
         response = _answer(server, item, body)
@@ -178,7 +136,7 @@ def _messages(server: LocalServer, body: Any) -> Response:
     return response
 
 
-def _answer(server: LocalServer, item: Item, body: dict[str, Any]) -> Response:
+def _answer(server: ServerState, item: Item, body: dict[str, Any]) -> Response:
     stream = body.get("stream") is True
     if isinstance(item, ApiError):
         return error_response(item.status, item.type, item.text, retry_after=item.retry_after, headers=item.headers)
@@ -187,7 +145,7 @@ def _answer(server: LocalServer, item: Item, body: dict[str, Any]) -> Response:
     return _reply(server, item, body, stream)
 
 
-def _replay(server: LocalServer, item: Replay, stream: bool) -> Response:
+def _replay(server: ServerState, item: Replay, stream: bool) -> Response:
     try:
         message: dict[str, Any] | None = assemble_message(item.data)
     except (ValueError, KeyError, IndexError) as error:  # a deliberately broken recording
@@ -198,19 +156,19 @@ def _replay(server: LocalServer, item: Replay, stream: bool) -> Response:
     if not stream:
         if message is None:
             return error_response(500, "api_error", f"local test server: cannot assemble {item.path}: {problem}")
-        return _json(200, message)
+        return json_response(200, message)
     delay = server.event_delay if item.delay is None else item.delay
     chunks = split_events(item.data) if delay > 0 else [item.data]
-    headers = {"request-id": _request_id()}
+    headers = {"request-id": request_id()}
     return Response(200, chunks, "text/event-stream; charset=utf-8", headers, stream=True, delay=delay)
 
 
-def _reply(server: LocalServer, item: Reply, body: dict[str, Any], stream: bool) -> Response:
+def _reply(server: ServerState, item: Reply, body: dict[str, Any], stream: bool) -> Response:
     model = body["model"]
     message_id = f"msg_local_{secrets.token_hex(12)}"
     usage = server.cache.account(body, model)
     rendered = render(item, message_id=message_id, model=model, input_usage=usage, signer=server.signer)
-    headers = {"request-id": _request_id()}
+    headers = {"request-id": request_id()}
     fault = item.fault
     if stream:
         delay = server.event_delay if item.delay is None else item.delay

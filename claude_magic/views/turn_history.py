@@ -1,8 +1,9 @@
-"""A conversation's finished turns as view transcripts, so the panel draws cell turns like its own.
+"""A conversation's finished turns as view transcripts, so stored turns draw and export like live ones.
 
-A turn sent from a `%%claude` cell (or the Python API) is only known to the panel through the
-`Conversation`: its messages and its `TurnRecord`. This module replays those into the same
-`Transcript` the live view folds events into, so `views.static` renders them identically.
+A finished turn is known only through the `Conversation`: its messages and its `TurnRecord`. This module
+replays those into the same `Transcript` the live view folds events into, so `views.static` renders them
+identically (the chat panel draws cell turns like its own) and `markdown_export` writes them with the words of
+a cell's saved output (`%claude export`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ..core.events import BlockFinished, BlockStarted, ThinkingDelta, ToolCallFi
 from ..core.results import STATUS_MARKERS, TurnResult
 from ..tools.consent import DECLINED
 from ..tools.output import content_text
-from ..views.transcript import Transcript
+from .transcript import Transcript
 
 __all__ = ["turn_transcript", "turn_records", "record_key"]
 
