@@ -355,7 +355,7 @@ SIDES = ("magic", "engine", "sdk", "persistent", "one_shot")
 
 def one_round(number: int, args: argparse.Namespace, server: Server, cli: str,
               figures: dict[str, list[list[tuple[float, float]]]]) -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-cc-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="bench-cc-", ignore_cleanup_errors=True) as scratch:  # the CLI may still write .claude
         folder = Path(scratch)
         home, work = folder / "home", folder / "work"
         home.mkdir()

@@ -151,7 +151,7 @@ def main() -> None:
                   f"{' (headless)' if arguments.headless else ''}:")
             for name, values in figures.items():
                 print(f"  {name:24s} {describe(values)}")
-            ratio = [first - base for first, base in zip(figures["first token"], figures["baseline first token"])]
+            ratio = [first - base for first, base in zip(figures["first token"], figures["baseline first token"], strict=True)]
             print(f"  {'first token - baseline':24s} {describe(ratio)}   target <= 0")
 
 

@@ -70,7 +70,7 @@ def main() -> None:
                     inside_cpu.append(float(cpu_inside))
     for name, values in walls.items():
         print(f"{name:28s} {describe(values)}")
-    added = [loaded - shell for loaded, shell in zip(walls["IPython shell + %load_ext"], walls["IPython shell"])]
+    added = [loaded - shell for loaded, shell in zip(walls["IPython shell + %load_ext"], walls["IPython shell"], strict=True)]
     print(f"{'claude-magic (wall diff)':28s} {describe(added)}   (per-round differences)")
     print(f"{'claude-magic (min - min)':28s} "
           f"{(min(walls['IPython shell + %load_ext']) - min(walls['IPython shell'])) * 1000:7.1f} ms")
