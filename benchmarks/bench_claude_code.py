@@ -355,7 +355,7 @@ SIDES = ("magic", "engine", "sdk", "persistent", "one_shot")
 
 def one_round(number: int, args: argparse.Namespace, server: Server, cli: str,
               figures: dict[str, list[list[tuple[float, float]]]]) -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-cc-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="bench-cc-", ignore_cleanup_errors=True) as scratch:  # the CLI may still write .claude
         folder = Path(scratch)
         home, work = folder / "home", folder / "work"
         home.mkdir()
@@ -373,6 +373,7 @@ def one_round(number: int, args: argparse.Namespace, server: Server, cli: str,
                        f"%config ClaudeMagic.model = {MODEL!r}\n"
                        f"%config ClaudeMagic.claude_code_cli = {str(script)!r}\n"
                        f"%config ClaudeMagic.claude_code_env = {env!r}\n")
+            time.sleep(args.pause)
             rows: dict[str, list[tuple[float, float]]] = {side: [] for side in SIDES}
             first_pids: list[int] = []
             for turn in range(1, args.turns + 1):
@@ -467,6 +468,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1200, help="answer size (characters)")
     parser.add_argument("--chunk", type=int, default=8, help="characters per text delta")
     parser.add_argument("--delay", type=float, default=0.004, help="seconds between the server's events")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds between the %%load_ext cell and the first turn (a person typing: 2)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext claude_magic`: register the `%claude` / `%%claude` magics."""
+    from .core.early_imports import import_after_this_cell
     from .magics import ClaudeMagic
     from .notebook.failed_cells import tracker_for
     from .notebook.running_cell import watch_cells
@@ -27,6 +28,7 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(ClaudeMagic(ipython))
     tracker_for(ipython).register(ipython)   # remembers failed cells for `%claude fix` and `$`Err[-1]``
     watch_cells(ipython)                     # the running cell's id, for re-runs that replace their turn
+    import_after_this_cell(ipython)          # the first turn's SDK and widgets, in the background, from then on
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -292,14 +292,17 @@ class ClaudeMagic(Magics):
         Python values go into the prompt with $`name` or $`expression` (DataFrames and long values are
         summarized); `Err[-1]` is the notebook's last error, `In[n]` / `Out[n]` earlier cells.
         """
-        from .api import raise_for_result
-        from .core.turn_settings import turn_settings
-        from .notebook.prompt import build_prompt, split_specs
+        from .views.waiting import paint_waiting
 
         arguments = _parse(self.claude_cell, line)
         text = cell.strip()
         if not text:
             raise UsageError("The cell is empty: write your prompt below the %%claude line.")
+        paint_waiting(self.shell, self.model)      # a new kernel's first cell: the header now, before imports
+        from .api import raise_for_result
+        from .core.turn_settings import turn_settings
+        from .notebook.prompt import build_prompt, split_specs
+
         code = arguments.code or arguments.format == "code"
         tools: tuple[str, ...] | None = None
         if arguments.no_tools:

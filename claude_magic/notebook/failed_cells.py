@@ -26,7 +26,6 @@ from typing import Any
 
 from ..core.errors import ClaudeMagicError
 from .running_cell import request_cell_id
-from .tracebacks import cell_traceback
 
 __all__ = [
     "ErrorRecord", "ErrorList", "ErrorTracker", "NoErrorToFix", "tracker_for", "untrack", "context_namespace",
@@ -139,6 +138,8 @@ class ErrorTracker:
 
     def _traceback(self, error: Exception) -> str:
         """The plain traceback; a bug in building it must not break every failing cell."""
+        from .tracebacks import cell_traceback  # imported on the first failed cell: `%load_ext` stays small
+
         try:
             text = cell_traceback(error, self._shell)
         except Exception:  # noqa: BLE001 - fall back to the bare `Type: message`

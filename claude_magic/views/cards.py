@@ -17,6 +17,7 @@ from .footer import footer_text
 from .mathguard import text_html
 from .render import code_block, escape, render_markdown, sanitize
 from .transcript import Part
+from .waiting import MUTED
 
 __all__ = [
     "MUTED", "tool_title_html", "tool_args_html", "tool_result_html", "tool_display_html", "tool_card_html",
@@ -24,7 +25,6 @@ __all__ = [
     "other_block_html", "citations_html", "footer_html", "error_html", "part_label",
 ]
 
-MUTED = "opacity: 0.7"
 _CARD = "border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 4px; padding: 0.3em 0.6em; margin: 0.4em 0"
 _STATUS_ICONS = {
     "streaming": "…", "requested": "…", "waiting for consent": "⏸", "running": "⏳", "done": "✓",

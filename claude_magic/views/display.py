@@ -11,6 +11,7 @@ from .markdown_export import transcript_markdown
 from .render import render_markdown
 from .static import static_bundle
 from .transcript import Transcript
+from .waiting import show
 
 __all__ = ["DisplayView"]
 
@@ -30,9 +31,7 @@ class DisplayView:
     def __call__(self, event: Event) -> None:
         self.transcript.apply(event)
         if self.handle is None:
-            from IPython.display import display
-
-            self.handle = display({"text/plain": "Claude is answering…"}, raw=True, display_id=True)
+            self.handle = show({"text/plain": "Claude is answering…"})
         if isinstance(event, TurnFinished):
             data, metadata = static_bundle(self.transcript, thinking_open=self.thinking_open)
             self.handle.update(data, metadata=metadata, raw=True)

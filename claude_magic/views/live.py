@@ -30,6 +30,7 @@ from .cards import MUTED
 from .pacing import Pacer
 from .static import static_bundle
 from .transcript import Part, Transcript
+from .waiting import show, waiting_header_html
 from .widgets import WidgetFactory, card_for
 
 __all__ = ["LiveView", "WIDGET_MIME"]
@@ -38,13 +39,6 @@ _Factory = WidgetFactory        # the chat panel's turn view builds its root wit
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 MESSAGE_COST = 500          # bytes of headers around any widget update
 HEADER_EVERY = 5.0          # seconds between elapsed-time updates once the answer streams
-_SPINNER = (
-    "<style>@keyframes claude-magic-spin { to { transform: rotate(360deg) } }</style>"
-    '<span class="claude-magic-spinner" style="display: inline-block; width: 0.8em; height: 0.8em; '
-    "margin-right: 0.4em; vertical-align: -0.1em; border: 2px solid rgba(128, 128, 128, 0.6); "
-    'border-top-color: transparent; border-radius: 50%; animation: claude-magic-spin 0.8s linear infinite">'
-    "</span>"
-)
 _DELTAS = frozenset({TextDelta, ThinkingDelta, ToolInputDelta})
 _FLUSHING = (BlockFinished, ToolCallStarted, ConsentRequested, ToolCallFinished, Notice)
 
@@ -116,11 +110,9 @@ class LiveView:
 
     def _present(self, root: Any) -> None:
         """Show `root` in the cell's output; the display handle later receives the static bundle."""
-        from IPython.display import display
-
         bundle = {WIDGET_MIME: {"version_major": 2, "version_minor": 0, "model_id": root.model_id},
                   "text/plain": "Claude is answering…"}
-        self.handle = display(bundle, raw=True, display_id=True)
+        self.handle = show(bundle)
         if self._shell is not None:
             self._shell.events.register("post_run_cell", self._cell_done)
 
@@ -177,12 +169,9 @@ class LiveView:
 
     def _header_html(self) -> str:
         transcript = self.transcript
-        model = html.escape(transcript.model or "Claude")
-        seconds = f"{int(transcript.elapsed)} s"
         if transcript.first_token_at is None:
-            return (f'<div style="{MUTED}">{_SPINNER}<b>{model}</b> · waiting for the first token · '
-                    f"{seconds}</div>")
-        return f'<div style="{MUTED}"><b>{model}</b> · {seconds}</div>'
+            return waiting_header_html(transcript.model, int(transcript.elapsed))
+        return f'<div style="{MUTED}"><b>{html.escape(transcript.model or "Claude")}</b> · {int(transcript.elapsed)} s</div>'
 
     # --- the end ---------------------------------------------------------------------------------
 
@@ -213,10 +202,8 @@ class LiveView:
             self._factory.close_all()
 
     def _show_static_only(self) -> None:
-        from IPython.display import display
-
         data, metadata = static_bundle(self.transcript, thinking_open=self.thinking_open)
-        self.handle = display(data, metadata=metadata, raw=True, display_id=True)
+        self.handle = show(data, metadata)
 
     def _cell_done(self, *_args: Any) -> None:
         """The cell ended without a TurnFinished (an unexpected error): leave a static output anyway."""

@@ -9,7 +9,6 @@ two never import the same packages at once. Never started for the API engine: `%
 
 from __future__ import annotations
 
-import importlib
 import threading
 
 __all__ = ["warm_up", "wait", "MODULES"]
@@ -33,11 +32,9 @@ def warm_up() -> bool:
         _started = True
         if not sdk_installed():
             return False
-        from ...core.early_imports import import_before_threads
+        from ...core.early_imports import import_in_background
 
-        import_before_threads()
-        _thread = threading.Thread(target=_import_all, name="claude-magic-sdk-import", daemon=True)
-        _thread.start()
+        _thread = import_in_background(MODULES, "claude-magic-sdk-import")
     return True
 
 
@@ -48,10 +45,3 @@ def wait() -> None:
     if thread is not None and thread is not threading.current_thread():
         thread.join()
 
-
-def _import_all() -> None:
-    for name in MODULES:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the turn imports it again and reports what is wrong in one line
-            return
