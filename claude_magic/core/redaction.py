@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["CREDENTIAL_VARIABLES", "Scrubber", "StreamScrubber", "redact", "redact_content", "register_secret",
+__all__ = ["BlockScrubbers", "CREDENTIAL_VARIABLES", "Scrubber", "StreamScrubber", "redact", "redact_content", "register_secret",
            "register_secrets", "scrubber"]
 
 # Environment variables whose values are secrets (ANTHROPIC_IDENTITY_TOKEN: a federation JWT given literally).
@@ -188,3 +188,29 @@ class StreamScrubber:
         shown = self.scrub(self.before + text)[len(self.before):] if self.before else self.scrub(text)
         self.before = text[-1]
         return shown
+
+
+class BlockScrubbers:
+    """One `StreamScrubber` per content block of a streamed message, by the block's index."""
+
+    __slots__ = ("scrub", "_streams")
+
+    def __init__(self, scrub: Scrubber) -> None:
+        self.scrub = scrub
+        self._streams: dict[int, StreamScrubber] = {}
+
+    def of(self, index: int) -> StreamScrubber:
+        """Block `index`'s scrubber (made at its first fragment)."""
+        stream = self._streams.get(index)
+        if stream is None:
+            stream = self._streams[index] = StreamScrubber(self.scrub)
+        return stream
+
+    def rest(self, index: int) -> str:
+        """What block `index`'s scrubber still holds back, scrubbed; the block is done ("" if nothing)."""
+        stream = self._streams.pop(index, None)
+        return stream.flush() if stream is not None else ""
+
+    def open(self) -> list[int]:
+        """The blocks whose scrubbers may still hold text back."""
+        return list(self._streams)

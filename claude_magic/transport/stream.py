@@ -21,7 +21,7 @@ from typing import Any
 from ..core.answer_scrubbing import scrub_block, shown_block
 from ..core.cancellation import Cancellation
 from ..core.events import BlockFinished, BlockStarted, Event, TextDelta, ThinkingDelta, ToolInputDelta
-from ..core.redaction import Scrubber, StreamScrubber, scrubber
+from ..core.redaction import BlockScrubbers, Scrubber, scrubber
 from ..core.usage import Usage
 from .accumulate import MessageAccumulator
 from .attempts import attempt_owner, retries_taken
@@ -190,14 +190,14 @@ class _Folder:
     what the API sent; the events carry it scrubbed of secrets (the views never see one).
     """
 
-    __slots__ = ("step", "emit", "message", "scrub", "_streams", "_text_index", "_text_sink", "_text_shown",
+    __slots__ = ("step", "emit", "message", "scrub", "_scrubbers", "_text_index", "_text_sink", "_text_shown",
                  "_thinking_index", "_thinking_sink", "_thinking_shown")
 
     def __init__(self, step: int, emit: Callable[[Event], None], scrub: Scrubber | None = None) -> None:
         self.step, self.emit = step, emit
         self.message = MessageAccumulator()
         self.scrub = scrub if scrub is not None else scrubber()     # the secrets known as the step starts
-        self._streams: dict[int, StreamScrubber] = {}
+        self._scrubbers = BlockScrubbers(self.scrub)
         self._unbind()
 
     def _unbind(self) -> None:
@@ -208,25 +208,17 @@ class _Folder:
         self._text_shown: Callable[[str], str] | None = None
         self._thinking_shown: Callable[[str], str] | None = None
 
-    def _stream(self, index: int) -> StreamScrubber:
-        stream = self._streams.get(index)
-        if stream is None:
-            stream = self._streams[index] = StreamScrubber(self.scrub)
-        return stream
-
     def _flush(self, index: int) -> None:
         """Pass on what block `index`'s scrubber still holds back (the block ended)."""
-        stream = self._streams.pop(index, None)
-        if stream is not None:
-            rest = stream.flush()
-            if rest:
-                kind = self.message.blocks[index].data.get("type") if index < len(self.message.blocks) else "text"
-                delta = {"text": _text_delta, "thinking": _thinking_delta}.get(kind, ToolInputDelta)
-                self.emit(delta(self.step, index, rest))
+        rest = self._scrubbers.rest(index)
+        if rest:
+            kind = self.message.blocks[index].data.get("type") if index < len(self.message.blocks) else "text"
+            delta = {"text": _text_delta, "thinking": _thinking_delta}.get(kind, ToolInputDelta)
+            self.emit(delta(self.step, index, rest))
 
     def flush(self) -> None:
         """The stream ended (cut off, stopped): pass on every held-back end."""
-        for index in list(self._streams):
+        for index in self._scrubbers.open():
             self._flush(index)
 
     def __call__(self, event: Any) -> None:
@@ -237,7 +229,7 @@ class _Folder:
                 text, index = delta.text, event.index
                 if index != self._text_index:
                     self._text_sink, self._text_index = self.message.text_sink(index, "text"), index
-                    self._text_shown = self._stream(index).feed
+                    self._text_shown = self._scrubbers.of(index).feed
                 self._text_sink(text)                                   # type: ignore[misc]
                 shown = self._text_shown(text)                          # type: ignore[misc]
                 if shown:
@@ -246,7 +238,7 @@ class _Folder:
                 thinking, index = delta.thinking, event.index
                 if index != self._thinking_index:
                     self._thinking_sink, self._thinking_index = self.message.text_sink(index, "thinking"), index
-                    self._thinking_shown = self._stream(index).feed
+                    self._thinking_shown = self._scrubbers.of(index).feed
                 self._thinking_sink(thinking)                           # type: ignore[misc]
                 shown = self._thinking_shown(thinking)                  # type: ignore[misc]
                 if shown:
@@ -254,7 +246,7 @@ class _Folder:
             else:
                 self.message.grow(event.index, delta)
                 if delta_type == "input_json_delta":
-                    shown = self._stream(event.index).feed(delta.partial_json)
+                    shown = self._scrubbers.of(event.index).feed(delta.partial_json)
                     if shown:
                         self.emit(ToolInputDelta(self.step, event.index, shown))
             return

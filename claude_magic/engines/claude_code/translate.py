@@ -17,7 +17,7 @@ from ...core.events import (
     ThinkingDelta,
     ToolInputDelta,
 )
-from ...core.redaction import StreamScrubber, scrubber
+from ...core.redaction import BlockScrubbers, scrubber
 from ...core.usage import Usage
 from ...transport.stream import keepable
 
@@ -58,7 +58,7 @@ class StreamTranslator:
     def __init__(self, emit: Callable[[Event], None]) -> None:
         self.emit = emit
         self.scrub = scrubber()
-        self._streams: dict[int, StreamScrubber] = {}
+        self._scrubbers = BlockScrubbers(self.scrub)
         self.step = -1
         self.blocks: dict[int, dict[str, Any]] = {}
         self.finished: set[int] = set()
@@ -96,7 +96,8 @@ class StreamTranslator:
                 self.emit(BlockFinished(self.step, index, dict(shown_block(block, self.scrub))))
         elif kind == "message_start":
             self.step += 1
-            self.blocks, self.finished, self._json, self._streams = {}, set(), {}, {}
+            self.blocks, self.finished, self._json = {}, set(), {}
+            self._scrubbers = BlockScrubbers(self.scrub)
             self.stop_reason, self.in_step = None, True
             self.step_usage = usage_of((event.get("message") or {}).get("usage"))
             self.emit(StepStarted(self.step))
@@ -116,13 +117,13 @@ class StreamTranslator:
         if kind == "text_delta":
             text = delta.get("text", "")
             block["text"] = block.get("text", "") + text
-            shown = self._stream(index).feed(text)
+            shown = self._scrubbers.of(index).feed(text)
             if shown:
                 self.emit(TextDelta(self.step, index, shown))
         elif kind == "thinking_delta":
             thinking = delta.get("thinking", "")
             block["thinking"] = block.get("thinking", "") + thinking
-            shown = self._stream(index).feed(thinking)
+            shown = self._scrubbers.of(index).feed(thinking)
             if shown:
                 self.emit(ThinkingDelta(self.step, index, shown))
         elif kind == "signature_delta":
@@ -130,22 +131,15 @@ class StreamTranslator:
         elif kind == "input_json_delta":
             fragment = delta.get("partial_json", "")
             self._json.setdefault(index, []).append(fragment)
-            shown = self._stream(index).feed(fragment)
+            shown = self._scrubbers.of(index).feed(fragment)
             if shown:
                 self.emit(ToolInputDelta(self.step, index, shown))
         elif kind == "citations_delta":
             block.setdefault("citations", []).append(delta.get("citation"))
 
-    def _stream(self, index: int) -> StreamScrubber:
-        stream = self._streams.get(index)
-        if stream is None:
-            stream = self._streams[index] = StreamScrubber(self.scrub)
-        return stream
-
     def _flush(self, index: int) -> None:
         """Pass on what block `index`'s scrubber still holds back (the block ended)."""
-        stream = self._streams.pop(index, None)
-        rest = stream.flush() if stream is not None else ""
+        rest = self._scrubbers.rest(index)
         if rest:
             kind = self.blocks.get(index, {}).get("type")
             self.emit({"text": TextDelta, "thinking": ThinkingDelta}.get(kind, ToolInputDelta)(self.step, index, rest))
@@ -155,7 +149,7 @@ class StreamTranslator:
         if not self.in_step:
             return []
         self.in_step = False
-        for index in list(self._streams):
+        for index in self._scrubbers.open():
             self._flush(index)
         kept = [block for index, block in sorted(self.blocks.items()) if keepable(block, index in self.finished)]
         self.emit(StepFinished(self.step, self.stop_reason if complete else None, self.step_usage, complete))
