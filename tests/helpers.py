@@ -85,8 +85,28 @@ def run_notebook(notebook: Any, *, env: dict[str, str] | None = None, **options:
 
     for attempt in range(3):
         try:
-            NotebookClient(notebook, kernel_name="python3", **options).execute(**({"env": env} if env else {}))
+            with _sigint_handler_kept():
+                NotebookClient(notebook, kernel_name="python3", **options).execute(**({"env": env} if env else {}))
             return
         except RuntimeError as error:
             if KERNEL_START_RACE not in str(error) or attempt == 2:
                 raise
+
+
+@contextmanager
+def _sigint_handler_kept() -> Iterator[None]:
+    """Put back this process's SIGINT handler afterwards: nbclient's `setup_kernel` installs asyncio's no-op one
+    and removes it only once the kernel has started, so a failed start left every later test of the process
+    with Ctrl-C (and anything else that relies on the default handler) silently off."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is not previous and previous is not None:
+            signal.signal(signal.SIGINT, previous)

@@ -68,10 +68,10 @@ class _Watchdog:
         if self.received < self.sent:
             self.received += 1
             raise _Deadline
-        previous = self._previous
+        previous = self._previous            # the user's Ctrl-C: what the handler before ours would have done
         if callable(previous):
             previous(signum, frame)
-        else:
+        elif previous != signal.SIG_IGN:
             raise KeyboardInterrupt
 
     def __enter__(self) -> _Watchdog:
@@ -95,9 +95,9 @@ class _Watchdog:
 
 
 def _can_watch() -> bool:
-    """Whether SIGINT reaches this thread as KeyboardInterrupt (main thread, default handler)."""
-    return (threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    """Whether a signal can interrupt this thread: the main thread. Whatever SIGINT handler other code left
+    (asyncio's no-op one, say) does not matter: the watchdog installs its own for the call and puts it back."""
+    return threading.current_thread() is threading.main_thread()
 
 
 def call_with_deadline(function: Callable[[], T], seconds: float | None) -> T:

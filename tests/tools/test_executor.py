@@ -319,6 +319,30 @@ def test_a_main_thread_tool_that_swallows_the_interrupt_is_still_ended(driver: D
     driver.assert_history_valid()
 
 
+def test_the_limit_holds_when_other_code_replaced_the_sigint_handler(driver: Driver) -> None:
+    """nbclient leaves asyncio's no-op SIGINT handler behind when a kernel fails to start (its loop's
+    add_signal_handler is undone only after a started kernel): the watchdog must not depend on the handler."""
+    import signal
+
+    @driver.toolbox.tool(main_thread=True)
+    def sleeps() -> str:
+        """Sleep in C code on the main thread."""
+        import time
+
+        time.sleep(60)
+        return "late"
+
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: None)
+    try:
+        driver.server.queue(Reply(tool_use("sleeps", {}, id="toolu_s")), Reply("Timed out."))
+        assert driver.ask(tool_timeout=0.3).status == "complete"
+        assert driver.finished[0].status == "timeout"
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler   # the other handler is back
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    driver.assert_history_valid()
+
+
 def test_step_limit_ends_a_runaway_loop_with_a_note_and_a_valid_history(driver: Driver) -> None:
     @driver.toolbox.tool
     def again() -> str:
