@@ -144,7 +144,7 @@ def _check_messages(messages: object, signature_ok: SignatureCheck) -> None:
             continue
         if role not in ("user", "assistant"):
             raise RequestRejected(f"messages.{index}.role: Input should be 'user', 'assistant' or 'system'")
-        if previous_role is None and role != "user":
+        if previous_role is None and role != "user" and not _opens_with_compaction(message):
             raise RequestRejected('messages: first message must use the "user" role')
         if role == previous_role:
             raise RequestRejected(
@@ -157,6 +157,13 @@ def _check_messages(messages: object, signature_ok: SignatureCheck) -> None:
         raise RequestRejected("messages: at least one user message is required")
     _check_final_prefill(conversation)
     _check_tool_pairing(conversation)
+
+
+def _opens_with_compaction(message: dict[str, Any]) -> bool:
+    """An assistant message whose first block is a `compaction` block may open the conversation (context_editing)."""
+    content = message.get("content")
+    return (message.get("role") == "assistant" and isinstance(content, list) and bool(content)
+            and isinstance(content[0], dict) and content[0].get("type") == "compaction")
 
 
 def _check_system_message(index: int, message: dict[str, Any]) -> None:
