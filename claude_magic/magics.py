@@ -13,7 +13,16 @@ from traitlets import Bool, CInt, Dict, Enum, Float, List, TraitError, Unicode, 
 
 from .core.errors import ConfigurationError
 from .core.model_names import DEFAULT_MODEL
-from .core.settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, LIMITS, Settings, ViewOptions, check_limit
+from .core.settings import (
+    CACHE_TTLS,
+    CONTEXT_MANAGEMENT_MODES,
+    EFFORT_LEVELS,
+    ENGINE_NAMES,
+    LIMITS,
+    Settings,
+    ViewOptions,
+    check_limit,
+)
 
 __all__ = ["ClaudeMagic", "cell_magic_help"]
 
@@ -87,6 +96,15 @@ class ClaudeMagic(Magics):
     replay = Bool(True, help="Re-running a cell whose request is unchanged (prompt, attachments, settings, the "
                   "conversation before it) replays its recorded answer with no request; its tool calls run "
                   "again locally. False: always ask (`--fresh` does it for one cell).").tag(config=True)
+    context_management = Enum(list(CONTEXT_MANAGEMENT_MODES), default_value="auto",
+                              help="'auto': where the model supports it, the API clears old tool results from what "
+                                   "Claude re-reads and compacts the conversation at compact_trigger (the full history "
+                                   "stays in the notebook and the store); 'off': never.").tag(config=True)
+    compact_trigger = CInt(150_000, help="Input tokens at which the conversation is compacted (at most 80 % of "
+                           "the model's context window).").tag(config=True)
+    clear_trigger = CInt(100_000, help="Input tokens at which old tool results are cleared (at most half the "
+                         "context window).").tag(config=True)
+    clear_keep = CInt(3, help="The most recent tool uses whose results are never cleared.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._tool_config_pending = True

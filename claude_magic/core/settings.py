@@ -11,7 +11,7 @@ from .errors import ConfigurationError
 from .model_names import DEFAULT_MODEL
 
 __all__ = ["Settings", "ViewOptions", "TurnOptions", "LIMITS", "check_limit", "Effort", "EngineName", "CacheTtl", "EFFORT_LEVELS",
-           "ENGINE_NAMES", "CACHE_TTLS", "check_choice"]
+           "ENGINE_NAMES", "CACHE_TTLS", "check_choice", "ContextManagementMode", "CONTEXT_MANAGEMENT_MODES"]
 
 # The choices of each option, defined once: the traitlets, argparse, the Python API and the validators read these.
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
@@ -20,6 +20,8 @@ CacheTtl = Literal["5m", "1h"]
 EFFORT_LEVELS: tuple[str, ...] = get_args(Effort)
 ENGINE_NAMES: tuple[str, ...] = get_args(EngineName)
 CACHE_TTLS: tuple[str, ...] = get_args(CacheTtl)
+ContextManagementMode = Literal["auto", "off"]     # the API's context management where the model supports it, or never
+CONTEXT_MANAGEMENT_MODES: tuple[str, ...] = get_args(ContextManagementMode)
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -36,6 +38,9 @@ LIMITS: dict[str, tuple[float, bool, str]] = {
     "tool_result_budget": (1, False, "a positive integer (characters)"),
     "max_retries": (0, False, "0 or more"),
     "map_confirm_above": (0, False, "a cost in USD, 0 or more, or None"),
+    "compact_trigger": (1, False, "a positive number of input tokens"),
+    "clear_trigger": (1, False, "a positive number of input tokens"),
+    "clear_keep": (0, False, "0 or more (tool uses)"),
 }
 
 
@@ -77,6 +82,10 @@ class Settings:
     claude_code_cli: str | None = None         # None: the CLI bundled with claude-agent-sdk
     claude_code_env: dict[str, str] = field(default_factory=dict, repr=False)   # extra CLI environment: secrets
     replay: bool = True                        # re-run cells whose request is unchanged replay their recording
+    context_management: str = "auto"           # "auto": clear old tool results and compact where the model can; "off"
+    compact_trigger: int = 150_000             # input tokens at which the API compacts the conversation
+    clear_trigger: int = 100_000               # input tokens at which the API clears old tool results
+    clear_keep: int = 3                        # the most recent tool uses whose results are never cleared
 
     def __post_init__(self) -> None:
         """Refuse a value no request could use (one line), wherever the settings are made."""

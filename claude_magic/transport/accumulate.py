@@ -154,8 +154,14 @@ class MessageAccumulator:
                 self.message[name] = getattr(delta, name)
         if getattr(delta, "container", None) is not None:
             self.message["container"] = block_to_param(delta.container)
+        managed = getattr(event, "context_management", None)       # the beta stream's applied edits
+        if managed is not None:
+            self.message["context_management"] = managed.to_dict() if hasattr(managed, "to_dict") else managed
         usage = self.message.setdefault("usage", {})
         usage["output_tokens"] = event.usage.output_tokens
+        iterations = getattr(event.usage, "iterations", None)
+        if iterations is not None:
+            usage["iterations"] = [item.to_dict() if hasattr(item, "to_dict") else item for item in iterations]
         for name in _CUMULATIVE:
             value = getattr(event.usage, name, None)
             if value is not None:
