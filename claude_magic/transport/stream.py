@@ -58,10 +58,10 @@ def keepable(block: dict[str, Any], finished: bool) -> bool:
     return finished
 
 
-def compaction_usage(usage: dict[str, Any]) -> Usage:
+def compaction_usage(iterations: list[Any]) -> Usage:
     """The tokens of the compactions a response reports in `usage.iterations` (billed, but not in its top level)."""
     total = Usage()
-    for item in usage.get("iterations") or ():
+    for item in iterations:
         if isinstance(item, dict) and item.get("type") == "compaction":
             total = total + Usage(input_tokens=item.get("input_tokens") or 0, output_tokens=item.get("output_tokens") or 0,
                                   cache_creation_input_tokens=item.get("cache_creation_input_tokens") or 0,
@@ -320,9 +320,8 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
         outcome.message = snapshot
         outcome.stop_reason = snapshot.stop_reason if outcome.complete else None
         outcome.usage = Usage.from_sdk(snapshot.usage)
-        raw = message.message or {}
-        outcome.context_management = raw.get("context_management")
-        outcome.compaction_usage = compaction_usage(raw.get("usage") or {})
+        outcome.context_management = message.context_management
+        outcome.compaction_usage = compaction_usage(message.iterations)
         outcome.content = [scrub_block(block, scrub) for block, finished in message.content()
                            if keepable(block, finished or outcome.complete)]
     return outcome
