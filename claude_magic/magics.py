@@ -340,17 +340,16 @@ class ClaudeMagic(Magics):
             )
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
-        if code:
-            from .notebook.code_cells import CODE_SYSTEM_PROMPT
-
-            system = f"{settings.system}\n\n{CODE_SYSTEM_PROMPT}" if settings.system else CODE_SYSTEM_PROMPT
-            settings = settings.with_options(system=system)
         spec = self._schema(arguments.schema) if arguments.schema else None
         if spec is not None:
             settings = settings.with_options(output_format=spec.format)
         if arguments.out is not None and not arguments.out.isidentifier():
             raise UsageError(f"--out takes a variable name, not {arguments.out!r}")
         prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget)
+        if code:        # in the cell's own turn, not the system prompt: the cached prefix stays intact
+            from .notebook.code_cells import with_code_instruction
+
+            prompt = with_code_instruction(prompt)
         view = self._view(session)
         result = session.ask(prompt, settings=settings, options=options, emit=view)
         raise_for_result(result)
