@@ -24,8 +24,10 @@ from typing import Any
 os.environ.setdefault("ANTHROPIC_API_KEY", "local-test-key")
 
 from claude_magic.core.settings import Settings  # noqa: E402
+from claude_magic.engines.context_notes import managed_params  # noqa: E402
 from claude_magic.session import Session  # noqa: E402
 from claude_magic.testing import LocalServer  # noqa: E402
+from claude_magic.transport.context_management import sent_messages  # noqa: E402
 from claude_magic.transport.request import build_params  # noqa: E402
 
 MODEL = "claude-sonnet-5-5"
@@ -56,11 +58,12 @@ def live_view_factory() -> Any:
 def raw_sdk_turn(session: Session, server: LocalServer) -> float:
     """The raw SDK streaming the next request of this conversation (what any client must pay)."""
     conversation = session.conversation()
-    messages = [*conversation.snapshot(), {"role": "user", "content": [{"type": "text", "text": prompt(0)}]}]
-    params = build_params(messages, session.settings)
+    messages = [*sent_messages(conversation.messages), {"role": "user", "content": [{"type": "text", "text": prompt(0)}]}]
     client = session.clients.get(session.settings)
-    started = time.perf_counter()
-    with client.messages.stream(**params) as stream:
+    params = managed_params(client, build_params(messages, session.settings), session.settings, session.catalog)[0]
+    started = time.perf_counter()     # the same request claude-magic sends (context management included)
+    messages_api = client.beta.messages if "betas" in params else client.messages
+    with messages_api.stream(**params) as stream:
         for _event in stream:
             pass
     elapsed = time.perf_counter() - started

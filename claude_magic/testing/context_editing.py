@@ -248,8 +248,8 @@ def apply_context_management(body: dict[str, Any], signer: CompactionSigner, *, 
     edited = Edited({**body, "messages": messages}, original_tokens=original)
     edits = ((body.get("context_management") or {}).get("edits")) or []
     by_kind = {edit["type"]: edit for edit in edits}
-    if not by_kind:
-        return edited
+    if not by_kind or original < min(_threshold(edit) for edit in by_kind.values()):
+        return edited                          # below every trigger: nothing to edit (and nothing copied)
     edited.body["messages"] = messages = copy.deepcopy(messages)
     for kind in ("clear_thinking_20251015", "clear_tool_uses_20250919"):
         if kind in by_kind:
@@ -267,6 +267,15 @@ def apply_context_management(body: dict[str, Any], signer: CompactionSigner, *, 
             edited.body["messages"] = [{"role": "assistant", "content": [block]}]
             edited.pause = bool(edit.get("pause_after_compaction"))
     return edited
+
+
+def _threshold(edit: dict[str, Any]) -> int:
+    """The input tokens below which an edit cannot apply (0: it may, whatever the size)."""
+    trigger = edit.get("trigger")
+    if edit["type"] == "clear_thinking_20251015" or (isinstance(trigger, dict) and trigger.get("type") != "input_tokens"):
+        return 0
+    default = DEFAULT_COMPACT_TRIGGER if edit["type"] == "compact_20260112" else DEFAULT_CLEAR_TRIGGER
+    return int(trigger.get("value", default)) if isinstance(trigger, dict) else default
 
 
 def _without_null_compactions(message: Any) -> Any:

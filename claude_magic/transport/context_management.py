@@ -9,6 +9,7 @@ to compact at the trigger (`compact_20260112`); those go through the SDK's beta 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,29 +66,57 @@ def context_support(info: Any) -> ContextSupport:
 
 
 def last_compaction(messages: list[dict[str, Any]]) -> tuple[int, int] | None:
-    """(message, block) of the last `compaction` block with content, or None."""
-    for index in range(len(messages) - 1, -1, -1):
-        content = messages[index]["content"]
-        if not isinstance(content, list) or messages[index]["role"] != "assistant":
-            continue
-        for position in range(len(content) - 1, -1, -1):
-            block = content[position]
-            if block.get("type") == "compaction" and block.get("content") is not None:
-                return index, position
+    """(message, block) of the last `compaction` block with content, or None (each content list is looked at once:
+    a long conversation's next request costs what is new)."""
+    positions = _SCANS.positions([message["content"] for message in messages])
+    for index in range(len(positions) - 1, -1, -1):
+        if positions[index] >= 0 and messages[index]["role"] == "assistant":
+            return index, positions[index]
     return None
 
 
+class _CompactionScans:
+    """Where each content list's last compaction block is (-1: none), kept for the lists of the last scan (content
+    lists are replaced, never changed in place; the kept reference stops an id being reused)."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Any, int]] = {}
+        self._lock = threading.Lock()
+
+    def positions(self, contents: list[Any]) -> list[int]:
+        with self._lock:
+            known, seen, found = self._known, {}, []
+            for content in contents:
+                entry = known.get(id(content))
+                if entry is None or entry[0] is not content:
+                    entry = (content, _last_compaction_in(content))
+                seen[id(content)] = entry
+                found.append(entry[1])
+            self._known = seen
+            return found
+
+
+def _last_compaction_in(content: Any) -> int:
+    if not isinstance(content, list):
+        return -1
+    for position in range(len(content) - 1, -1, -1):
+        block = content[position]
+        if block.get("type") == "compaction" and block.get("content") is not None:
+            return position
+    return -1
+
+
+_SCANS = _CompactionScans()
+
+
 def sent_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The messages a request sends (fresh dicts and lists, blocks shared): from the last compaction block on."""
+    """The messages a request sends, from the last compaction block on: a new list of the conversation's message
+    dicts (never changed in place: a turn appends messages or replaces the last one's content), the first one new."""
     start = last_compaction(messages)
     if start is None:
-        return [{"role": message["role"], "content": list(message["content"])
-                 if isinstance(message["content"], list) else message["content"]} for message in messages]
+        return list(messages)
     index, position = start
-    first = {"role": "assistant", "content": list(messages[index]["content"][position:])}
-    return [first] + [{"role": message["role"], "content": list(message["content"])
-                       if isinstance(message["content"], list) else message["content"]}
-                      for message in messages[index + 1:]]
+    return [{"role": "assistant", "content": messages[index]["content"][position:]}, *messages[index + 1:]]
 
 
 def with_context_management(params: dict[str, Any], settings: Settings, support: ContextSupport,

@@ -25,9 +25,38 @@ class ContextOverflow(ClaudeMagicError):
 
 
 def estimate_tokens(params: dict[str, Any]) -> int:
-    """An over-estimate of the input tokens of a request (no network)."""
-    size = sum(len(json.dumps(params.get(key, ""), ensure_ascii=False)) for key in ("system", "tools", "messages"))
-    return int(size / CHARS_PER_TOKEN)
+    """An over-estimate of the input tokens of a request (no network): its JSON size (a block's size is measured
+    once, when it first appears: a long conversation's next request costs what is new)."""
+    size = sum(len(json.dumps(params.get(key, ""), ensure_ascii=False)) for key in ("system", "tools"))
+    return int((size + _SIZES.of_messages(params.get("messages") or [])) / CHARS_PER_TOKEN)
+
+
+class _BlockSizes:
+    """JSON sizes of message contents, kept for the contents of the last request measured (content lists are
+    replaced, never changed in place; the kept reference stops an id being reused)."""
+
+    MESSAGE = len('{"role": "assistant", "content": }, ')
+
+    def __init__(self) -> None:
+        self._sizes: dict[int, tuple[Any, int]] = {}
+        self._lock = threading.Lock()
+
+    def of_messages(self, messages: list[dict[str, Any]]) -> int:
+        with self._lock:
+            known, seen = self._sizes, {}
+            total = 0
+            for message in messages:
+                content = message.get("content")
+                entry = known.get(id(content))
+                if entry is None or entry[0] is not content:
+                    entry = (content, len(json.dumps(content, ensure_ascii=False)) + self.MESSAGE)
+                seen[id(content)] = entry
+                total += entry[1]
+            self._sizes = seen
+            return total
+
+
+_SIZES = _BlockSizes()
 
 
 class ModelCatalog:
