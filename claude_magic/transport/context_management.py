@@ -9,10 +9,10 @@ to compact at the trigger (`compact_20260112`); those go through the SDK's beta 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.prefix_memo import PrefixMemo
 from ..core.settings import Settings
 
 __all__ = ["BETA_CONTEXT_MANAGEMENT", "BETA_COMPACT", "BETA_SUMMARIZE", "ContextSupport", "context_support",
@@ -66,47 +66,35 @@ def context_support(info: Any) -> ContextSupport:
 
 
 def last_compaction(messages: list[dict[str, Any]]) -> tuple[int, int] | None:
-    """(message, block) of the last `compaction` block with content, or None (each content list is looked at once:
-    a long conversation's next request costs what is new)."""
-    positions = _SCANS.positions([message["content"] for message in messages])
-    for index in range(len(positions) - 1, -1, -1):
-        if positions[index] >= 0 and messages[index]["role"] == "assistant":
-            return index, positions[index]
-    return None
+    """(message, block) of the last `compaction` block with content, or None (each content is looked at once: a long
+    conversation's next request costs what is new)."""
+    return _SCANS.fold(messages, [message["content"] for message in messages])
 
 
-class _CompactionScans:
-    """Where each content list's last compaction block is (-1: none), kept for the lists of the last scan (content
-    lists are replaced, never changed in place; the kept reference stops an id being reused)."""
-
-    def __init__(self) -> None:
-        self._known: dict[int, tuple[Any, int]] = {}
-        self._lock = threading.Lock()
-
-    def positions(self, contents: list[Any]) -> list[int]:
-        with self._lock:
-            known, seen, found = self._known, {}, []
-            for content in contents:
-                entry = known.get(id(content))
-                if entry is None or entry[0] is not content:
-                    entry = (content, _last_compaction_in(content))
-                seen[id(content)] = entry
-                found.append(entry[1])
-            self._known = seen
-            return found
-
-
-def _last_compaction_in(content: Any) -> int:
-    if not isinstance(content, list):
-        return -1
+def _scan(found: tuple[int, int] | None, index: int, message: dict[str, Any]) -> tuple[int, int] | None:
+    content = message["content"]
+    if message["role"] != "assistant" or not isinstance(content, list):
+        return found
     for position in range(len(content) - 1, -1, -1):
         block = content[position]
         if block.get("type") == "compaction" and block.get("content") is not None:
-            return position
-    return -1
+            return index, position
+    return found
 
 
-_SCANS = _CompactionScans()
+_SCANS: PrefixMemo[tuple[int, int] | None] = PrefixMemo(_scan, None)
+_SLICES: dict[int, tuple[Any, int, list[Any]]] = {}     # a merged summary's message: its content from the block on
+
+
+def _from_block(content: list[Any], position: int) -> list[Any]:
+    """`content[position:]`, the same list object every time (so what is measured of it is measured once)."""
+    if position == 0:
+        return content
+    kept = _SLICES.get(id(content))
+    if kept is None or kept[0] is not content or kept[1] != position:
+        _SLICES.clear()
+        kept = _SLICES[id(content)] = (content, position, content[position:])
+    return kept[2]
 
 
 def sent_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -116,7 +104,8 @@ def sent_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if start is None:
         return list(messages)
     index, position = start
-    return [{"role": "assistant", "content": messages[index]["content"][position:]}, *messages[index + 1:]]
+    return [{"role": "assistant", "content": _from_block(messages[index]["content"], position)},
+            *messages[index + 1:]]
 
 
 def with_context_management(params: dict[str, Any], settings: Settings, support: ContextSupport,
@@ -135,7 +124,10 @@ def with_context_management(params: dict[str, Any], settings: Settings, support:
                       "trigger": {"type": "input_tokens",
                                   "value": _capped(settings.compact_trigger, window, COMPACT_SHARE)}})
         betas.append(BETA_COMPACT)
-    carries = last_compaction(params["messages"]) is not None
+    first = params["messages"][0]["content"] if params["messages"] else None     # sent: a compaction comes first
+    carries = isinstance(first, list) and bool(first) and first[0].get("type") == "compaction"
+    if edits and edits[0]["type"] == "clear_tool_uses_20250919" and settings.cache:
+        params = {**params, "messages": _breakpoint_at_clearing(params["messages"], settings)}
     if carries and BETA_COMPACT not in betas:
         betas.append(BETA_COMPACT)
     if not betas:
@@ -144,6 +136,42 @@ def with_context_management(params: dict[str, Any], settings: Settings, support:
     if edits:
         extra["context_management"] = {"edits": edits}
     return {**params, **extra}
+
+
+_TRACKED = 16        # tool uses remembered from the end of the conversation (keep + 1 must fit)
+
+
+def _uses(state: tuple[tuple[int, str], ...], index: int, message: dict[str, Any]) -> tuple[tuple[int, str], ...]:
+    content = message["content"]
+    if message["role"] != "assistant" or not isinstance(content, list):
+        return state
+    found = tuple((index, block["id"]) for block in content if block.get("type") == "tool_use")
+    return (state + found)[-_TRACKED:] if found else state
+
+
+_USES: PrefixMemo[tuple[tuple[int, str], ...]] = PrefixMemo(_uses, ())
+
+
+def _breakpoint_at_clearing(messages: list[dict[str, Any]], settings: Settings) -> list[dict[str, Any]]:
+    """The messages with a cache breakpoint on the newest tool result the API clears (all but the last `keep`).
+
+    Clearing moves forward a tool use at a time, so the prefix a request ends with is not the next one's: without
+    this breakpoint every request after the trigger would miss the cache and write it all again. With it, the
+    prefix up to the newest cleared result is written once and read by the next request (whose own clearing starts
+    after it). The conversation's blocks are not changed: the message gets a new content list."""
+    keep = settings.clear_keep
+    if keep + 1 > _TRACKED:
+        return messages
+    uses = _USES.fold(messages, [message["content"] for message in messages])
+    if len(uses) <= keep:
+        return messages
+    index, tool_use_id = uses[-(keep + 1)]
+    if index + 1 >= len(messages) or not isinstance(messages[index + 1]["content"], list):
+        return messages
+    control: dict[str, Any] = {"type": "ephemeral", **({"ttl": "1h"} if settings.cache_ttl == "1h" else {})}
+    content = [{**block, "cache_control": control} if block.get("type") == "tool_result"
+               and block.get("tool_use_id") == tool_use_id else block for block in messages[index + 1]["content"]]
+    return [*messages[:index + 1], {**messages[index + 1], "content": content}, *messages[index + 2:]]
 
 
 def _capped(trigger: int, window: int, share: float) -> int:

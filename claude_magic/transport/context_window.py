@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from ..core.errors import ClaudeMagicError
+from ..core.prefix_memo import PrefixMemo
 
 __all__ = ["ContextOverflow", "ModelCatalog", "estimate_tokens", "check_fits"]
 
@@ -28,35 +29,22 @@ def estimate_tokens(params: dict[str, Any]) -> int:
     """An over-estimate of the input tokens of a request (no network): its JSON size (a block's size is measured
     once, when it first appears: a long conversation's next request costs what is new)."""
     size = sum(len(json.dumps(params.get(key, ""), ensure_ascii=False)) for key in ("system", "tools"))
-    return int((size + _SIZES.of_messages(params.get("messages") or [])) / CHARS_PER_TOKEN)
+    return int((size + _messages_size(params.get("messages") or [])) / CHARS_PER_TOKEN)
 
 
-class _BlockSizes:
-    """JSON sizes of message contents, kept for the contents of the last request measured (content lists are
-    replaced, never changed in place; the kept reference stops an id being reused)."""
-
-    MESSAGE = len('{"role": "assistant", "content": }, ')
-
-    def __init__(self) -> None:
-        self._sizes: dict[int, tuple[Any, int]] = {}
-        self._lock = threading.Lock()
-
-    def of_messages(self, messages: list[dict[str, Any]]) -> int:
-        with self._lock:
-            known, seen = self._sizes, {}
-            total = 0
-            for message in messages:
-                content = message.get("content")
-                entry = known.get(id(content))
-                if entry is None or entry[0] is not content:
-                    entry = (content, len(json.dumps(content, ensure_ascii=False)) + self.MESSAGE)
-                seen[id(content)] = entry
-                total += entry[1]
-            self._sizes = seen
-            return total
+_MESSAGE = len('{"role": "assistant", "content": }, ')
 
 
-_SIZES = _BlockSizes()
+def _grow(size: int, _index: int, message: dict[str, Any]) -> int:
+    return size + _MESSAGE + len(json.dumps(message.get("content"), ensure_ascii=False))
+
+
+_SIZES: PrefixMemo[int] = PrefixMemo(_grow, 0)
+
+
+def _messages_size(messages: list[dict[str, Any]]) -> int:
+    """The JSON size of the messages, each content measured once (`PrefixMemo`)."""
+    return _SIZES.fold(messages, [message.get("content") for message in messages])
 
 
 class ModelCatalog:
