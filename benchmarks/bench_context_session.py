@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("ANTHROPIC_API_KEY", "local-benchmark-key")
@@ -97,9 +98,9 @@ def main() -> None:
         port_file = f"/tmp/bench-context-{os.getpid()}-{mode}"
         server = subprocess.Popen([sys.executable, __file__, "--serve", port_file], stdin=subprocess.PIPE)
         try:
-            while not os.path.exists(port_file) or not open(port_file).read():
+            while not os.path.exists(port_file) or not Path(port_file).read_text():
                 time.sleep(0.05)
-            figures[mode] = run(open(port_file).read(), mode, arguments.turns, triggers)
+            figures[mode] = run(Path(port_file).read_text(), mode, arguments.turns, triggers)
         finally:
             server.stdin.close()  # type: ignore[union-attr]
             server.wait(10)
@@ -111,7 +112,8 @@ def main() -> None:
         print(f"context_management={mode}: {found['sent']:,} input tokens sent, ${sum(costs):.2f} in all, "
               f"{found['compactions']} compactions")
         print(f"  cost per turn: turn 20 ${costs[19]:.4f}, turn {turns} ${costs[-1]:.4f} "
-              f"({costs[-1] / costs[19]:.2f} x; target <= 1.5 x)")
+              f"({costs[-1] / costs[19]:.2f} x; target <= 1.5 x); medians of turns 11-20 and {turns - 9}-{turns}: "
+              f"{statistics.median(costs[turns - 10:]) / statistics.median(costs[10:20]):.2f} x")
         print(f"  kernel-side CPU per turn: turns 6-15 {early:.1f} ms, turns {turns - 9}-{turns} {late:.1f} ms "
               f"({late / early:.2f} x; target <= 2 x)")
 

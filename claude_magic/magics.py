@@ -105,6 +105,9 @@ class ClaudeMagic(Magics):
     clear_trigger = CInt(100_000, help="Input tokens at which old tool results are cleared (at most half the "
                          "context window).").tag(config=True)
     clear_keep = CInt(3, help="The most recent tool uses whose results are never cleared.").tag(config=True)
+    max_budget_usd = Float(None, allow_none=True, help="The most this kernel's turns may spend, in USD (None: no "
+                           "limit): the API engine sends no request past it; Claude Code gets it as the Agent "
+                           "SDK's max_budget_usd.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._tool_config_pending = True

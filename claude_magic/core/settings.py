@@ -41,13 +41,14 @@ LIMITS: dict[str, tuple[float, bool, str]] = {
     "compact_trigger": (1, False, "a positive number of input tokens"),
     "clear_trigger": (1, False, "a positive number of input tokens"),
     "clear_keep": (0, False, "0 or more (tool uses)"),
+    "max_budget_usd": (0, True, "a cost in USD above 0, or None (no limit)"),
 }
 
 
 def check_limit(name: str, value: Any) -> None:
     """`ConfigurationError` (one line) if `value` is out of `LIMITS[name]`'s range; None passes (no limit)."""
     bound, strict, meaning = LIMITS[name]
-    if value is None and name in ("tool_timeout", "map_confirm_above"):
+    if value is None and name in ("tool_timeout", "map_confirm_above", "max_budget_usd"):
         return
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not number or not (value > bound if strict else value >= bound):     # NaN fails both
@@ -86,6 +87,7 @@ class Settings:
     compact_trigger: int = 150_000             # input tokens at which the API compacts the conversation
     clear_trigger: int = 100_000               # input tokens at which the API clears old tool results
     clear_keep: int = 3                        # the most recent tool uses whose results are never cleared
+    max_budget_usd: float | None = None        # the most the kernel's turns may spend (USD), both engines; None: no limit
 
     def __post_init__(self) -> None:
         """Refuse a value no request could use (one line), wherever the settings are made."""

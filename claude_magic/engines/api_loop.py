@@ -21,6 +21,7 @@ from ..transport.errors import cut_off_error, translate_exception
 from ..transport.request import build_params
 from ..transport.stream import stream_step
 from .base import TurnRequest
+from .budget import over_budget
 from .context_notes import managed_params, report
 
 __all__ = ["run_turn", "continue_turn"]
@@ -82,6 +83,9 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
     cancellation, catalog = request.cancellation, request.catalog
     base_url = resolved_base_url(settings)
     for step in range(first_step, settings.max_steps):
+        if over_budget(request, result):
+            conversation.answer_pending("Not run: the session reached ClaudeMagic.max_budget_usd.")
+            return
         params = build_params(sent_messages(conversation.messages), settings, tools)   # from the last compaction on
         params, support, window = managed_params(client, params, settings, catalog)
         if catalog is not None and settings.context_window_check:

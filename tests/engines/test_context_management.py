@@ -129,3 +129,29 @@ def test_a_model_without_compaction_warns_once_and_off_sends_nothing(claude_serv
     plain = Session(local_settings(claude_server, model=old))
     assert plain.ask("Hello.").status == "complete"
     assert "context_management" not in claude_server.message_requests[-1]
+
+
+def test_max_budget_usd_stops_before_the_request_that_would_pass_it(claude_server: LocalServer) -> None:
+    claude_server.default = agent
+    session = Session(local_settings(claude_server, max_budget_usd=0.02), toolbox=data_toolbox())
+    spent = []
+    for number in range(40):
+        result = session.ask(f"Look at part {number}.")
+        if result.status != "complete":
+            break
+        spent.append(session.cost)
+    assert result.status == "error" and "ClaudeMagic.max_budget_usd ($0.02)" in (result.error or "")
+    assert session.cost >= 0.02 and all(value < 0.02 for value in spent[:-1])
+    requests = len(claude_server.message_requests)
+    again = session.ask("One more?")
+    assert again.status == "error" and len(claude_server.message_requests) == requests     # nothing sent
+    assert claude_server.rejections == []
+    assert session.conversation().pending_tool_uses() == []                                 # still valid
+
+
+def test_max_budget_usd_reaches_the_agent_sdk() -> None:
+    from claude_magic.core.settings import Settings
+    from claude_magic.engines.claude_code.options import session_options
+
+    assert session_options(Settings(max_budget_usd=1.5), [], {}).fields["max_budget_usd"] == 1.5
+    assert session_options(Settings(), [], {}).fields["max_budget_usd"] is None
