@@ -354,6 +354,14 @@ def compact(session: Session, arguments: list[str]) -> str:
         if not instructions:
             raise ClaudeMagicError("--instructions needs a text: `%claude compact --instructions \"keep the numbers\"`")
     conversation = _existing(session, _conversation_name(words))
+    if _engine_for(session) == "claude-code":        # the CLI compacts its own session: `/compact`
+        from .core.settings import TurnOptions
+
+        result = session.ask("/compact" + (f" {instructions}" if instructions else ""),
+                             options=TurnOptions(conversation=conversation.name))
+        if result.error:
+            raise ClaudeMagicError(result.error)
+        return "Claude Code compacted its session; the notebook's history keeps every turn."
     client = session.clients.get(session.settings)
     tools = session.toolbox.definitions(None) if session.toolbox is not None else []
     done = _api_call(session, lambda: compact_now(client, conversation, session.settings, session.catalog, tools,
@@ -364,6 +372,15 @@ def compact(session: Session, arguments: list[str]) -> str:
     cost = f"${done.cost:.4f}" if done.cost is not None else "cost unknown"
     return (f"Compacted: {done.read_tokens:,} tokens of conversation now read as a {done.summary_tokens:,}-token "
             f"summary ({cost}). Later turns send it in place of the turns so far; `%claude history --full` shows it.")
+
+
+def _engine_for(session: Session) -> str:
+    from .engines.selection import choose_engine
+
+    try:
+        return choose_engine(session.settings)
+    except ClaudeMagicError:
+        return "api"
 
 
 def _api_call(session: Session, call: Callable[[], Any]) -> Any:

@@ -167,8 +167,12 @@ def _opens_with_compaction(message: dict[str, Any]) -> bool:
 
 
 def _check_system_message(index: int, message: dict[str, Any]) -> None:
-    """A `role: "system"` message holds text only (a string or text blocks)."""
+    """A `role: "system"` message holds text only (a string or text blocks), or nothing when it carries a per-turn
+    `output_config` (the SDK's `BetaSystemMessageParam`: "a message with neither content nor output_config fields is
+    rejected"; Claude Code sends one after it compacts)."""
     content = message.get("content")
+    if content in (None, "", []) and isinstance(message.get("output_config"), dict) and message["output_config"]:
+        return
     if isinstance(content, str) and content:
         return
     if isinstance(content, list) and content and all(
