@@ -14,6 +14,7 @@ from typing import Any
 from ..core.conversation import Conversation
 from ..core.errors import ClaudeMagicError
 from ..core.pricing import Price, cost_of
+from ..core.redaction import scrubber
 from ..core.settings import Settings
 from ..core.usage import Usage
 from ..transport.accumulate import block_to_param
@@ -61,6 +62,8 @@ def compact_now(client: Any, conversation: Conversation, settings: Settings, cat
     blocks = [block_to_param(block) for block in message.content if block.type == "compaction"]
     if not blocks or not blocks[0].get("content"):
         raise ClaudeMagicError("The API returned no summary: the conversation is unchanged.")
+    if scrubber()(blocks[0]["content"]) != blocks[0]["content"]:     # signed: it cannot be scrubbed, so not kept
+        raise ClaudeMagicError("The summary held a secret, so it was not kept: the conversation is unchanged.")
     conversation.add_assistant(blocks[:1])
     iterations = [item.to_dict() for item in (getattr(message.usage, "iterations", None) or [])]
     usage = Usage.from_sdk(message.usage) + compaction_usage(iterations)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.conversation import Conversation
+from ..core.redaction import redact
 
 __all__ = ["compaction_rows", "summaries"]
 
@@ -28,5 +29,5 @@ def summaries(conversation: Conversation) -> list[str]:
     lines: list[str] = []
     for number, record in enumerate(conversation.turns, 1):
         for block in _compactions(conversation.messages[record.start:record.end]):
-            lines += ["", f"**Summary made at turn {number}:**", "", str(block["content"])]
+            lines += ["", f"**Summary made at turn {number}:**", "", redact(str(block["content"]))]
     return lines

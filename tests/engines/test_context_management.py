@@ -155,3 +155,19 @@ def test_max_budget_usd_reaches_the_agent_sdk() -> None:
 
     assert session_options(Settings(max_budget_usd=1.5), [], {}).fields["max_budget_usd"] == 1.5
     assert session_options(Settings(), [], {}).fields["max_budget_usd"] is None
+
+
+def test_a_summary_holding_a_secret_is_withheld_and_the_full_history_sent_again() -> None:
+    from claude_magic.core.answer_scrubbing import withhold_secret_thinking
+    from claude_magic.core.redaction import scrubber
+    from claude_magic.transport.context_management import sent_messages
+
+    secret = "sk-ant-api03-" + "x" * 40
+    summary = {"type": "compaction", "content": f"The user's key is {secret}.", "signature": "c2ln",
+               "encrypted_content": "e30="}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+                {"role": "assistant", "content": [summary, {"type": "text", "text": "Hello."}]}]
+    assert sent_messages(messages)[0]["content"][0] is summary
+    assert withhold_secret_thinking(messages, scrubber()) == 1
+    assert messages[1]["content"] == [{"type": "text", "text": "Hello."}]
+    assert sent_messages(messages) == messages                    # no summary left: the full history is sent
