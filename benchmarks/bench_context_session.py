@@ -68,6 +68,8 @@ def run(base_url: str, mode: str, turns: int, triggers: dict[str, int]) -> dict[
                       toolbox=toolbox)
     cpu: list[float] = []
     costs: list[float] = []
+    shares: list[float] = []            # cache reads / input tokens, per turn
+    compacting: list[int] = []          # turns (0-based) that compacted
     sent = 0
     for number in range(1, turns + 1):
         started = time.process_time()
@@ -77,9 +79,13 @@ def run(base_url: str, mode: str, turns: int, triggers: dict[str, int]) -> dict[
             raise SystemExit(f"{mode}: turn {number} failed: {result.error}")
         costs.append(cost_of(result.usage, MODEL) or 0.0)
         sent += result.usage.total_input_tokens
+        shares.append(result.usage.cache_read_input_tokens / max(1, result.usage.total_input_tokens))
+        if any(block.get("type") == "compaction" for block in result.content):
+            compacting.append(number - 1)
     compacted = sum(1 for message in session.conversation().messages if isinstance(message["content"], list)
                     for block in message["content"] if block.get("type") == "compaction")
-    return {"cpu": cpu, "costs": costs, "sent": sent, "compactions": compacted}
+    return {"cpu": cpu, "costs": costs, "sent": sent, "compactions": compacted, "shares": shares,
+            "compacting": compacting}
 
 
 def main() -> None:
@@ -114,6 +120,13 @@ def main() -> None:
         print(f"  cost per turn: turn 20 ${costs[19]:.4f}, turn {turns} ${costs[-1]:.4f} "
               f"({costs[-1] / costs[19]:.2f} x; target <= 1.5 x); medians of turns 11-20 and {turns - 9}-{turns}: "
               f"{statistics.median(costs[turns - 10:]) / statistics.median(costs[10:20]):.2f} x")
+        for turn in found["compacting"]:
+            before = found["shares"][max(0, turn - 5):turn]
+            after = found["shares"][turn + 1:turn + 6]
+            if before and after:
+                print(f"  cache-read share around the compaction at turn {turn + 1}: "
+                      f"{statistics.mean(before):.1%} over the 5 turns before, {found['shares'][turn]:.1%} on it, "
+                      f"{statistics.mean(after):.1%} over the 5 after")
         print(f"  kernel-side CPU per turn: turns 6-15 {early:.1f} ms, turns {turns - 9}-{turns} {late:.1f} ms "
               f"({late / early:.2f} x; target <= 2 x)")
 
