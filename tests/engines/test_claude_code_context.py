@@ -35,3 +35,18 @@ def test_claude_compact_asks_the_cli(cc_session: Any, script: Any) -> None:
     assert cc_session.ask("Remember the number 9.").status == "complete"
     said = run_command(cc_session, ["compact"])
     assert said.startswith("Claude Code compacted its session")
+
+
+def test_max_budget_usd_reaches_the_cli(cc_server: Any, cc_home: str, script: Any) -> None:
+    from claude_magic.session import Session
+
+    from .conftest import cc_settings
+
+    session = Session(cc_settings(cc_server, cc_home, max_budget_usd=0.000001))
+    try:
+        script.queue(Reply(text("An answer past the budget.")), Reply(text("Another one.")))
+        first = session.ask("Say something.")
+        second = session.ask("And more.") if first.status == "complete" else first
+        assert "ClaudeMagic.max_budget_usd" in (second.error or ""), (first.status, first.error, second.error)
+    finally:
+        session.close()
