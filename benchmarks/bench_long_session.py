@@ -5,7 +5,7 @@
 Every turn sends the whole history (the API is stateless), so a turn's cost grows with the conversation:
 the SDK serializes it, the local server parses and validates it. To separate that from the extension's
 own work, the last turn is compared with the raw SDK streaming the same request from the same server in
-the same run (median of 10 each). `--view live` paints every turn with the ipywidgets live view (in an
+the same run (15 each, interleaved). `--view live` paints every turn with the ipywidgets live view (in an
 IPython shell whose display outputs are discarded), as a notebook would.
 
 Prints figures; asserts nothing.
@@ -24,8 +24,10 @@ from typing import Any
 os.environ.setdefault("ANTHROPIC_API_KEY", "local-test-key")
 
 from claude_magic.core.settings import Settings  # noqa: E402
+from claude_magic.engines.context_notes import managed_params  # noqa: E402
 from claude_magic.session import Session  # noqa: E402
 from claude_magic.testing import LocalServer  # noqa: E402
+from claude_magic.transport.context_management import sent_messages  # noqa: E402
 from claude_magic.transport.request import build_params  # noqa: E402
 
 MODEL = "claude-sonnet-5-5"
@@ -56,11 +58,12 @@ def live_view_factory() -> Any:
 def raw_sdk_turn(session: Session, server: LocalServer) -> float:
     """The raw SDK streaming the next request of this conversation (what any client must pay)."""
     conversation = session.conversation()
-    messages = [*conversation.snapshot(), {"role": "user", "content": [{"type": "text", "text": prompt(0)}]}]
-    params = build_params(messages, session.settings)
+    messages = [*sent_messages(conversation.messages), {"role": "user", "content": [{"type": "text", "text": prompt(0)}]}]
     client = session.clients.get(session.settings)
-    started = time.perf_counter()
-    with client.messages.stream(**params) as stream:
+    params = managed_params(client, build_params(messages, session.settings), session.settings, session.catalog)[0]
+    started = time.perf_counter()     # the same request claude-magic sends (context management included)
+    messages_api = client.beta.messages if "betas" in params else client.messages
+    with messages_api.stream(**params) as stream:
         for _event in stream:
             pass
     elapsed = time.perf_counter() - started
@@ -86,15 +89,16 @@ def main() -> None:
                 raise SystemExit(f"turn {number} failed: {result.error or server.rejections[-1][1]}")
             server.clear()             # the server's records would otherwise grow with every request
         size = len(json.dumps(session.conversation().to_dict()))
-        raw = statistics.median(raw_sdk_turn(session, server) for _ in range(10))
-        ours = []
-        for _ in range(10):
+        raws, ours = [], []
+        for _ in range(15):            # interleaved, so that the machine's load weighs on both alike
+            raws.append(raw_sdk_turn(session, server))
             started = time.perf_counter()
             session.ask(prompt(arguments.turns + 1), emit=make_view())
             ours.append(time.perf_counter() - started)
             session.conversation().pop()
             server.clear()
-        last = statistics.median(ours)
+        raw, last = statistics.median(raws), statistics.median(ours)
+        paired = statistics.median(mine - theirs for mine, theirs in zip(ours, raws, strict=True))
 
     def window(start: int, end: int) -> str:
         return f"{statistics.median(seconds[start - 1:end]) * 1000:.1f} ms"
@@ -109,7 +113,8 @@ def main() -> None:
     print(f"  turns {turns - 9}-{turns} (median):            {window(turns - 9, turns)}")
     print(f"  turn {turns}:                          {seconds[-1] * 1000:.1f} ms")
     print(f"  at turn {turns + 1}: claude-magic {last * 1000:.1f} ms vs raw SDK {raw * 1000:.1f} ms for the same "
-          f"request (median of 10): the extension adds {(last - raw) * 1000:.1f} ms")
+          f"request (medians of 15, interleaved): the extension adds {(last - raw) * 1000:.1f} ms "
+          f"(median of the paired differences {paired * 1000:.1f} ms)")
     print(f"  threads: {threads} before, {threading.active_count()} after")
 
 

@@ -84,9 +84,13 @@ def _persist(session: Session) -> None:
         session.store.save_soon()
 
 
-@command("history", "history [NAME]          show the turns: role, text, model, tokens")
+@command("history", "history [NAME] [--full]  show the turns: role, text, model, tokens; where it was compacted "
+         "(--full: the summaries)")
 def history(session: Session, arguments: list[str]) -> str:
-    conversation = _existing(session, _conversation_name(arguments))
+    from .views.context_history import compaction_rows, summaries
+
+    full = "--full" in arguments
+    conversation = _existing(session, _conversation_name([word for word in arguments if word != "--full"]))
     if not conversation.turns:
         return "The conversation is empty."
     rows = ["| # | prompt | answer | model | input tokens | output tokens | status |",
@@ -96,9 +100,12 @@ def history(session: Session, arguments: list[str]) -> str:
         status = f"{record.status}, replayed" if record.replayed else record.status
         rows.append(f"| {number} | {_short(record.prompt)} | {_short(answer)} | {record.model} | "
                     f"{record.usage.total_input_tokens:,} | {record.usage.output_tokens:,} | {status} |")
+        rows += compaction_rows(conversation, number, 7)
     if any(record.replayed for record in conversation.turns):
         rows += ["", "replayed: answered from the recording in this kernel, no request (tokens are the "
                  "recorded answer's)."]
+    if full:
+        rows += summaries(conversation) or ["", "No compaction so far."]
     return "\n".join(rows)
 
 
@@ -321,7 +328,11 @@ def tokens(session: Session, arguments: list[str]) -> str:
         return "The conversation is empty."
     client = session.clients.get(session.settings)
     tools = session.toolbox.definitions(None) if session.toolbox is not None else []
-    params = build_params(conversation.snapshot(), session.settings, tools)
+    from .engines.context_notes import managed_params
+    from .transport.context_management import sent_messages
+
+    params = build_params(sent_messages(conversation.messages), session.settings, tools)   # what a turn would send
+    params = managed_params(client, params, session.settings, session.catalog)[0]
     if params["messages"][-1]["role"] == "assistant":
         params["messages"] = [*params["messages"], {"role": "user", "content": "(next prompt)"}]
     counted = _api_call(session, lambda: count_tokens(client, params))
@@ -329,6 +340,47 @@ def tokens(session: Session, arguments: list[str]) -> str:
     share = counted / window if window else 0.0
     return (f"{counted:,} input tokens for the next request to {params['model']}: {share:.1%} of its "
             f"{window:,}-token context window.")
+
+
+@command("compact", "compact [NAME] [--instructions TEXT]  summarize the conversation now: later turns send the "
+         "summary in place of the turns (the history keeps them)")
+def compact(session: Session, arguments: list[str]) -> str:
+    from .engines.compaction import compact_now
+
+    words, instructions = list(arguments), None
+    if "--instructions" in words:
+        at = words.index("--instructions")
+        instructions, words = " ".join(words[at + 1:]).strip().strip("\"'"), words[:at]
+        if not instructions:
+            raise ClaudeMagicError("--instructions needs a text: `%claude compact --instructions \"keep the numbers\"`")
+    conversation = _existing(session, _conversation_name(words))
+    if _engine_for(session) == "claude-code":        # the CLI compacts its own session: `/compact`
+        from .core.settings import TurnOptions
+
+        result = session.ask("/compact" + (f" {instructions}" if instructions else ""),
+                             options=TurnOptions(conversation=conversation.name))
+        if result.error:
+            raise ClaudeMagicError(result.error)
+        return "Claude Code compacted its session; the notebook's history keeps every turn."
+    client = session.clients.get(session.settings)
+    tools = session.toolbox.definitions(None) if session.toolbox is not None else []
+    done = _api_call(session, lambda: compact_now(client, conversation, session.settings, session.catalog, tools,
+                                                  instructions, session.prices))
+    session.usage = session.usage + done.usage
+    session.cost += done.cost or 0.0
+    _persist(session)
+    cost = f"${done.cost:.4f}" if done.cost is not None else "cost unknown"
+    return (f"Compacted: {done.read_tokens:,} tokens of conversation now read as a {done.summary_tokens:,}-token "
+            f"summary ({cost}). Later turns send it in place of the turns so far; `%claude history --full` shows it.")
+
+
+def _engine_for(session: Session) -> str:
+    from .engines.selection import choose_engine
+
+    try:
+        return choose_engine(session.settings)
+    except ClaudeMagicError:
+        return "api"
 
 
 def _api_call(session: Session, call: Callable[[], Any]) -> Any:

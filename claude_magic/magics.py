@@ -13,7 +13,16 @@ from traitlets import Bool, CInt, Dict, Enum, Float, List, TraitError, Unicode, 
 
 from .core.errors import ConfigurationError
 from .core.model_names import DEFAULT_MODEL
-from .core.settings import CACHE_TTLS, EFFORT_LEVELS, ENGINE_NAMES, LIMITS, Settings, ViewOptions, check_limit
+from .core.settings import (
+    CACHE_TTLS,
+    CONTEXT_MANAGEMENT_MODES,
+    EFFORT_LEVELS,
+    ENGINE_NAMES,
+    LIMITS,
+    Settings,
+    ViewOptions,
+    check_limit,
+)
 
 __all__ = ["ClaudeMagic", "cell_magic_help"]
 
@@ -87,6 +96,18 @@ class ClaudeMagic(Magics):
     replay = Bool(True, help="Re-running a cell whose request is unchanged (prompt, attachments, settings, the "
                   "conversation before it) replays its recorded answer with no request; its tool calls run "
                   "again locally. False: always ask (`--fresh` does it for one cell).").tag(config=True)
+    context_management = Enum(list(CONTEXT_MANAGEMENT_MODES), default_value="auto",
+                              help="'auto': where the model supports it, the API clears old tool results from what "
+                                   "Claude re-reads and compacts the conversation at compact_trigger (the full history "
+                                   "stays in the notebook and the store); 'off': never.").tag(config=True)
+    compact_trigger = CInt(150_000, help="Input tokens at which the conversation is compacted (at most 80 % of "
+                           "the model's context window).").tag(config=True)
+    clear_trigger = CInt(100_000, help="Input tokens at which old tool results are cleared (at most half the "
+                         "context window).").tag(config=True)
+    clear_keep = CInt(3, help="The most recent tool uses whose results are never cleared.").tag(config=True)
+    max_budget_usd = Float(None, allow_none=True, help="The most this kernel's turns may spend, in USD (None: no "
+                           "limit): the API engine sends no request past it; Claude Code gets it as the Agent "
+                           "SDK's max_budget_usd.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._tool_config_pending = True
@@ -322,17 +343,16 @@ class ClaudeMagic(Magics):
             )
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
-        if code:
-            from .notebook.code_cells import CODE_SYSTEM_PROMPT
-
-            system = f"{settings.system}\n\n{CODE_SYSTEM_PROMPT}" if settings.system else CODE_SYSTEM_PROMPT
-            settings = settings.with_options(system=system)
         spec = self._schema(arguments.schema) if arguments.schema else None
         if spec is not None:
             settings = settings.with_options(output_format=spec.format)
         if arguments.out is not None and not arguments.out.isidentifier():
             raise UsageError(f"--out takes a variable name, not {arguments.out!r}")
         prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget)
+        if code:        # in the cell's own turn, not the system prompt: the cached prefix stays intact
+            from .notebook.code_cells import with_code_instruction
+
+            prompt = with_code_instruction(prompt)
         view = self._view(session)
         result = session.ask(prompt, settings=settings, options=options, emit=view)
         raise_for_result(result)

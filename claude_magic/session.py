@@ -84,7 +84,7 @@ class Session:
                 conversation=conversation, prompt=content, prompt_text=text, settings=settings,
                 tool_names=options.tools, cell_id=options.cell_id, emit=emit or _ignore,
                 cancellation=cancellation, tool_context=tool_context, prices=self.prices,
-                catalog=self.catalog, toolbox=self.toolbox,
+                catalog=self.catalog, toolbox=self.toolbox, spent=self.cost,
             )
             result = self._run(request, options, engine_name, missing)
         finally:

@@ -50,8 +50,11 @@ def shown_block(block: dict[str, Any], scrub: Scrubber) -> dict[str, Any]:
 
 
 def _holds_secret(block: dict[str, Any], scrub: Scrubber) -> bool:
-    thought = block.get("thinking")
-    return block.get("type") == "thinking" and isinstance(thought, str) and scrub(thought) != thought
+    """A signed block (thinking, or a compaction summary) that holds a secret: it cannot be scrubbed (its signature
+    covers its text), so it is withheld; without the summary the next request sends the full history again."""
+    kind = block.get("type")
+    said = block.get("thinking") if kind == "thinking" else block.get("content") if kind == "compaction" else None
+    return isinstance(said, str) and scrub(said) != said
 
 
 def withhold_secret_thinking(messages: list[dict[str, Any]], scrub: Scrubber) -> int:

@@ -50,6 +50,8 @@ class TurnResult:
     replayed: bool = False                                        # replayed from the recording: no request
     answered_at: float | None = None                              # epoch seconds the answer was asked for
     recorded: Any = None                                          # replayed: the recording's `TurnRecord`
+    context_tokens: int = 0                                       # what the last request filled of the context window
+    context_window: int = 0                                       # the model's window (0: not known)
 
     @property
     def text(self) -> str:

@@ -11,7 +11,7 @@ from .errors import ConfigurationError
 from .model_names import DEFAULT_MODEL
 
 __all__ = ["Settings", "ViewOptions", "TurnOptions", "LIMITS", "check_limit", "Effort", "EngineName", "CacheTtl", "EFFORT_LEVELS",
-           "ENGINE_NAMES", "CACHE_TTLS", "check_choice"]
+           "ENGINE_NAMES", "CACHE_TTLS", "check_choice", "ContextManagementMode", "CONTEXT_MANAGEMENT_MODES"]
 
 # The choices of each option, defined once: the traitlets, argparse, the Python API and the validators read these.
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
@@ -20,6 +20,8 @@ CacheTtl = Literal["5m", "1h"]
 EFFORT_LEVELS: tuple[str, ...] = get_args(Effort)
 ENGINE_NAMES: tuple[str, ...] = get_args(EngineName)
 CACHE_TTLS: tuple[str, ...] = get_args(CacheTtl)
+ContextManagementMode = Literal["auto", "off"]     # the API's context management where the model supports it, or never
+CONTEXT_MANAGEMENT_MODES: tuple[str, ...] = get_args(ContextManagementMode)
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -36,13 +38,17 @@ LIMITS: dict[str, tuple[float, bool, str]] = {
     "tool_result_budget": (1, False, "a positive integer (characters)"),
     "max_retries": (0, False, "0 or more"),
     "map_confirm_above": (0, False, "a cost in USD, 0 or more, or None"),
+    "compact_trigger": (1, False, "a positive number of input tokens"),
+    "clear_trigger": (1, False, "a positive number of input tokens"),
+    "clear_keep": (0, False, "0 or more (tool uses)"),
+    "max_budget_usd": (0, True, "a cost in USD above 0, or None (no limit)"),
 }
 
 
 def check_limit(name: str, value: Any) -> None:
     """`ConfigurationError` (one line) if `value` is out of `LIMITS[name]`'s range; None passes (no limit)."""
     bound, strict, meaning = LIMITS[name]
-    if value is None and name in ("tool_timeout", "map_confirm_above"):
+    if value is None and name in ("tool_timeout", "map_confirm_above", "max_budget_usd"):
         return
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not number or not (value > bound if strict else value >= bound):     # NaN fails both
@@ -77,6 +83,11 @@ class Settings:
     claude_code_cli: str | None = None         # None: the CLI bundled with claude-agent-sdk
     claude_code_env: dict[str, str] = field(default_factory=dict, repr=False)   # extra CLI environment: secrets
     replay: bool = True                        # re-run cells whose request is unchanged replay their recording
+    context_management: str = "auto"           # "auto": clear old tool results and compact where the model can; "off"
+    compact_trigger: int = 150_000             # input tokens at which the API compacts the conversation
+    clear_trigger: int = 100_000               # input tokens at which the API clears old tool results
+    clear_keep: int = 3                        # the most recent tool uses whose results are never cleared
+    max_budget_usd: float | None = None        # the most the kernel's turns may spend (USD), both engines; None: no limit
 
     def __post_init__(self) -> None:
         """Refuse a value no request could use (one line), wherever the settings are made."""

@@ -14,12 +14,15 @@ from ..core.pricing import cost_of
 from ..core.redaction import redact, redact_content
 from ..core.results import TurnResult
 from ..transport.client import resolved_base_url
+from ..transport.context_management import sent_messages
 from ..transport.context_window import ContextOverflow, ModelCatalog, check_fits
 from ..transport.credentials import credential_error
 from ..transport.errors import cut_off_error, translate_exception
 from ..transport.request import build_params
 from ..transport.stream import stream_step
 from .base import TurnRequest
+from .budget import over_budget
+from .context_notes import managed_params, report
 
 __all__ = ["run_turn", "continue_turn"]
 
@@ -80,7 +83,11 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
     cancellation, catalog = request.cancellation, request.catalog
     base_url = resolved_base_url(settings)
     for step in range(first_step, settings.max_steps):
-        params = build_params(conversation.snapshot(), settings, tools)
+        if over_budget(request, result):
+            conversation.answer_pending("Not run: the session reached ClaudeMagic.max_budget_usd.")
+            return
+        params = build_params(sent_messages(conversation.messages), settings, tools)   # from the last compaction on
+        params, support, window = managed_params(client, params, settings, catalog)
         if catalog is not None and settings.context_window_check:
             refusal, pending_answer = _context_check(client, params, catalog)
             if refusal:
@@ -91,11 +98,12 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
         outcome = stream_step(client, params, step, emit, cancellation)
         result.steps += 1
         result.retries += outcome.retries
-        result.usage = result.usage + outcome.usage
+        result.usage = result.usage + outcome.usage + outcome.compaction_usage   # a compaction is billed apart
         if outcome.message is not None:
             result.messages.append(outcome.message)
         conversation.add_assistant(outcome.content)
         result.content.extend(outcome.content)
+        report(outcome, conversation, settings, support, window, result, emit)
         emit(StepFinished(step, outcome.stop_reason, outcome.usage, outcome.complete))
         if outcome.interrupted:
             raise KeyboardInterrupt
@@ -118,7 +126,7 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
             else:
                 conversation.add_user(toolbox.run(calls, emit, cancellation, request.tool_context, settings=settings))
             continue
-        if outcome.stop_reason == "pause_turn":
+        if outcome.stop_reason in ("pause_turn", "compaction"):   # paused (server tools, or after compacting)
             continue
         conversation.answer_pending(f"The tool call was not run: the answer stopped early ({outcome.stop_reason}) "
                                     "before Claude finished it.")

@@ -80,6 +80,7 @@ class TurnRequest:
     prices: dict[str, Price] = field(default_factory=dict)
     catalog: ModelCatalog | None = None
     toolbox: Toolbox | None = None
+    spent: float = 0.0                            # USD the session's turns spent before this one (max_budget_usd)
 
 
 class Engine(Protocol):

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CODE_SYSTEM_PROMPT", "extract_code", "CodeInsertion", "CodeInserter"]
+__all__ = ["CODE_SYSTEM_PROMPT", "extract_code", "CodeInsertion", "CodeInserter", "with_code_instruction"]
 
 CODE_SYSTEM_PROMPT = (
     "You write code for the user's Jupyter notebook. Answer with exactly one fenced Python code block "
@@ -31,6 +31,15 @@ CODE_SYSTEM_PROMPT = (
     "that already exist in the user's session when the request refers to them instead of re-creating them. "
     "The cell will be inserted into the notebook for the user to review and run; it is not run for them."
 )
+
+
+
+def with_code_instruction(prompt: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The prompt with the `--code` instruction after it, in the cell's own user turn: the system prompt, and so the
+    cached prefix of tools, system and earlier turns, stays as every other cell sends it (issue 25, point 5)."""
+    blocks = [{"type": "text", "text": prompt}] if isinstance(prompt, str) else list(prompt)
+    return [*blocks, {"type": "text", "text": f"(Instruction for this cell: {CODE_SYSTEM_PROMPT})"}]
+
 
 _OPENING = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\s`]*)[^`\n]*$")
 _PYTHON_INFO = frozenset({"", "python", "py", "python3", "py3", "ipython", "ipython3", "jupyter"})

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -56,10 +58,53 @@ def request_fingerprinter(prompt: list[dict[str, Any]], settings: Settings, engi
     """`request_fingerprint` in two steps: everything but the history now (a setting the API would refuse
     raises here), the history when the returned function is called (it may be long: a turn calls it later)."""
     document = request_document([], prompt, settings, engine, tools)
+    head, tail = _canonical(document).split('"messages":[]', 1)
+    head += '"messages":['
 
     def over(messages: list[dict[str, Any]]) -> str:
-        canonical = json.dumps({**document, "messages": messages}, sort_keys=True, separators=(",", ":"),
-                               ensure_ascii=False, default=repr)
-        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+        hasher = _HISTORY.hasher(head, messages)
+        hasher.update(("]" + tail).encode("utf-8", "surrogatepass"))
+        return hasher.hexdigest()
 
     return over
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+
+
+class _HistoryHashes:
+    """sha256 states of `head` + the canonical JSON of a history, kept so the next turn hashes only what is new.
+
+    A turn's history is the previous one plus new messages (and perhaps the last one's content replaced): a state is
+    reused up to the first message whose content is not the same object (content lists are replaced, never changed
+    in place; the kept references stop an id being reused). The bytes hashed are exactly `json.dumps` of the whole
+    document, so the fingerprint is the one hashing it at once gives (`tests/store/test_fingerprint.py`).
+    """
+
+    SLOTS = 4
+
+    def __init__(self) -> None:
+        self._states: dict[str, tuple[list[Any], list[Any]]] = {}     # head -> contents, hashers after each
+        self._lock = threading.Lock()
+
+    def hasher(self, head: str, messages: list[dict[str, Any]]) -> Any:
+        """A sha256 object fed `head` and `messages` as a JSON list's items (without the closing bracket)."""
+        contents_now = [message.get("content") for message in messages]
+        with self._lock:
+            contents, hashers = self._states.pop(head, ([], []))
+            matches = list(map(operator.is_, contents_now, contents))
+            same = matches.index(False) if False in matches else len(matches)
+            del contents[same:], hashers[same:]
+            current = hashers[-1].copy() if hashers else hashlib.sha256(head.encode("utf-8", "surrogatepass"))
+            for message in messages[same:]:
+                current.update(("," if contents else "").encode() + _canonical(message).encode("utf-8", "surrogatepass"))
+                contents.append(message.get("content"))
+                hashers.append(current.copy())
+            self._states[head] = (contents, hashers)
+            while len(self._states) > self.SLOTS:
+                self._states.pop(next(iter(self._states)))
+            return current.copy()
+
+
+_HISTORY = _HistoryHashes()

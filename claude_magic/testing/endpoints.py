@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 from typing import Any
@@ -9,12 +10,20 @@ from urllib.parse import parse_qs, urlsplit
 
 from .batches import BATCHES_PATH
 from .caching import estimate_tokens
+from .context_editing import (
+    Edited,
+    apply_context_management,
+    check_compaction_turn,
+    check_context_request,
+    request_betas,
+    summarize,
+)
 from .models import lookup_model, models_page
 from .oauth import TOKEN_PATH
 from .rendering import dumps, render
 from .replay import assemble_message, split_events
 from .responses import error_response, json_response, request_id
-from .script import ApiError, Drop, Item, Malformed, MidStreamError, Replay, Reply, Stall, status_for_error_type
+from .script import ApiError, Drop, Item, Malformed, MidStreamError, Replay, Reply, Stall, block, status_for_error_type
 from .state import RecordedRequest, ServerState
 from .transmit import Response
 from .validation import RequestRejected, validate_request
@@ -71,7 +80,7 @@ def handle(server: ServerState, method: str, target: str, headers: dict[str, str
             problem = "There was an issue with the request body: it is not valid JSON"
             server.record_rejection(None, problem)
             return error_response(400, "invalid_request_error", problem)
-        return _messages(server, body) if path == _MESSAGES else _count_tokens(server, body)
+        return _messages(server, body, headers) if path == _MESSAGES else _count_tokens(server, body, headers)
     if method == "GET" and path == "/v1/models":
         query = parse_qs(parts.query)
         given = query.get("limit", ["20"])[0]
@@ -87,13 +96,15 @@ def handle(server: ServerState, method: str, target: str, headers: dict[str, str
     return error_response(404, "not_found_error", f"Not found: {method} {parts.path}")
 
 
-def _checked(server: ServerState, body: Any, count_only: bool) -> Response | None:
+def _checked(server: ServerState, body: Any, count_only: bool, headers: dict[str, str] | None = None) -> Response | None:
     """Validate and look up the model; the error response if the API would refuse."""
     try:
+        check_compaction_turn(body)
         validate_request(body, signature_ok=server.signer.verify, count_only=count_only)
         info = lookup_model(server.models, body["model"])
         if info is None and not server.accept_any_model:
             raise RequestRejected(f"model: {body['model']}", 404, "not_found_error")
+        check_context_request(body, request_betas(headers or {}), info, server.compactions)
         limit = info.get("max_tokens") if info else None
         if not count_only and limit and body["max_tokens"] > limit:
             raise RequestRejected(
@@ -103,17 +114,24 @@ def _checked(server: ServerState, body: Any, count_only: bool) -> Response | Non
     except RequestRejected as refusal:
         if refusal.status == 400:
             server.record_rejection(body, refusal.message)
-        return error_response(refusal.status, refusal.error_type, refusal.message)
+        return error_response(refusal.status, refusal.error_type, refusal.message,
+                              error_code=getattr(refusal, "error_code", None))
     return None
 
 
-def _count_tokens(server: ServerState, body: Any) -> Response:
-    refusal = _checked(server, body, count_only=True)
-    return refusal or json_response(200, {"input_tokens": estimate_tokens(body)})
+def _count_tokens(server: ServerState, body: Any, headers: dict[str, str]) -> Response:
+    refusal = _checked(server, body, count_only=True, headers=headers)
+    if refusal is not None:
+        return refusal
+    if body.get("context_management") is None:
+        return json_response(200, {"input_tokens": estimate_tokens(body)})
+    edited = apply_context_management(body, server.compactions, compact=False)   # counted as cleared, not compacted
+    return json_response(200, {"input_tokens": estimate_tokens(edited.body),
+                               "context_management": {"original_input_tokens": edited.original_tokens}})
 
 
-def _messages(server: ServerState, body: Any) -> Response:
-    refusal = _checked(server, body, count_only=False)
+def _messages(server: ServerState, body: Any, headers: dict[str, str]) -> Response:
+    refusal = _checked(server, body, count_only=False, headers=headers)
     if refusal is not None:
         return refusal
     admitted, limits = server.traffic.admit()     # rate limits and latency (traffic.py)
@@ -123,26 +141,38 @@ def _messages(server: ServerState, body: Any) -> Response:
     try:
         if server.traffic.latency > 0:
             server.stopping.wait(server.traffic.latency)
+        edited = apply_context_management(body, server.compactions)
         try:
-            item = server.next_item(body)
+            item = _compaction_answer(server, body, edited) or server.next_item(body)
         except Exception as error:  # noqa: BLE001 - a test's responder failed: answer 500, keep the error for the test
             server.report_error(error)
             message = f"local test server: the responder raised {type(error).__name__}: {error}"
             return error_response(500, "api_error", message, headers={"x-should-retry": "false"})
-        response = _answer(server, item, body)
+        response = _answer(server, item, body, edited)
     finally:
         server.traffic.leave()
     response.headers.update(limits)
     return response
 
 
-def _answer(server: ServerState, item: Item, body: dict[str, Any]) -> Response:
+def _compaction_answer(server: ServerState, body: dict[str, Any], edited: Edited) -> Reply | None:
+    """The answer of a request that compacts and stops there (`compaction` param, `pause_after_compaction`)."""
+    if body.get("compaction") is not None:
+        compaction, usage = summarize(edited.body, server.compactions, body["compaction"].get("instructions"))
+        edited.compaction_usage = usage
+        return Reply(block(compaction), stop_reason="compaction")
+    if edited.pause and edited.compaction is not None:
+        return Reply(block(edited.compaction), stop_reason="compaction")
+    return None
+
+
+def _answer(server: ServerState, item: Item, body: dict[str, Any], edited: Edited) -> Response:
     stream = body.get("stream") is True
     if isinstance(item, ApiError):
         return error_response(item.status, item.type, item.text, retry_after=item.retry_after, headers=item.headers)
     if isinstance(item, Replay):
         return _replay(server, item, stream)
-    return _reply(server, item, body, stream)
+    return _reply(server, item, body, stream, edited)
 
 
 def _replay(server: ServerState, item: Replay, stream: bool) -> Response:
@@ -163,11 +193,23 @@ def _replay(server: ServerState, item: Replay, stream: bool) -> Response:
     return Response(200, chunks, "text/event-stream; charset=utf-8", headers, stream=True, delay=delay)
 
 
-def _reply(server: ServerState, item: Reply, body: dict[str, Any], stream: bool) -> Response:
+def _reply(server: ServerState, item: Reply, body: dict[str, Any], stream: bool, edited: Edited) -> Response:
     model = body["model"]
     message_id = f"msg_local_{secrets.token_hex(12)}"
-    usage = server.cache.account(body, model)
-    rendered = render(item, message_id=message_id, model=model, input_usage=usage, signer=server.signer)
+    summarizing = item.stop_reason == "compaction"
+    if edited.compaction is not None and not summarizing:   # the answer opens with the block it compacted into
+        item = copy.copy(item)
+        item.blocks = (block(edited.compaction), *item.blocks)
+    usage = server.cache.account(edited.body, model) if not summarizing else \
+        {"input_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    rendered = render(item, message_id=message_id, model=model, input_usage=usage, signer=server.signer,
+                      context_management={"applied_edits": edited.applied}
+                      if body.get("context_management") is not None else None)
+    if edited.compaction_usage is not None:         # the compaction's own tokens: an iteration, not the top level
+        rendered.usage["iterations"] = [edited.compaction_usage] + ([] if summarizing else [
+            {"type": "message", **{key: rendered.usage[key] for key in
+                                   ("input_tokens", "output_tokens", "cache_creation_input_tokens",
+                                    "cache_read_input_tokens")}}])
     headers = {"request-id": request_id()}
     fault = item.fault
     if stream:

@@ -36,14 +36,16 @@ def _supported(flag: bool) -> dict[str, bool]:
 
 
 def _capabilities(model_id: str) -> dict[str, Any]:
-    """A capabilities object in the API's shape; adaptive thinking from the 4.6 generation on."""
+    """A capabilities object in the API's shape; adaptive thinking and compaction from the 4.6 generation on."""
     adaptive = model_id not in {"claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"}
     yes = _supported(True)
     return {
         "batch": yes,
         "citations": yes,
         "code_execution": yes,
-        "context_management": {"supported": True, "clear_thinking_20251015": yes, "clear_tool_uses_20250919": yes},
+        "compaction": {"supported": adaptive, "summarize": _supported(adaptive)},
+        "context_management": {"supported": True, "clear_thinking_20251015": yes, "clear_tool_uses_20250919": yes,
+                               "compact_20260112": _supported(adaptive)},
         "effort": {
             "supported": True,
             "low": yes,

@@ -38,18 +38,22 @@ class Rendered:
     reply: Reply
     content: list[dict[str, Any]]
     usage: dict[str, Any]
+    context_management: dict[str, Any] | None = None     # `{"applied_edits": [...]}` of a context-managed request
 
     def message(self) -> dict[str, Any]:
         """The JSON `Message` of a non-streamed answer."""
         message = self._envelope(self.content, self.reply.stop_reason, self.reply.stop_sequence, self.usage)
         if self.reply.stop_details is not None:
             message["stop_details"] = self.reply.stop_details
+        if self.context_management is not None:
+            message["context_management"] = self.context_management
         return message
 
     def events(self) -> list[bytes]:
         """The SSE events of a streamed answer, in order."""
         start_usage = dict(self.usage, output_tokens=1)
         start_usage.pop("output_tokens_details", None)
+        start_usage.pop("iterations", None)
         events = [
             sse_event(
                 "message_start", {"type": "message_start", "message": self._envelope([], None, None, start_usage)}
@@ -68,7 +72,10 @@ class Rendered:
         delta: dict[str, Any] = {"stop_reason": self.reply.stop_reason, "stop_sequence": self.reply.stop_sequence}
         if self.reply.stop_details is not None:
             delta["stop_details"] = self.reply.stop_details
-        events.append(sse_event("message_delta", {"type": "message_delta", "delta": delta, "usage": self.usage}))
+        message_delta: dict[str, Any] = {"type": "message_delta", "delta": delta, "usage": self.usage}
+        if self.context_management is not None:
+            message_delta["context_management"] = self.context_management
+        events.append(sse_event("message_delta", message_delta))
         events.append(sse_event("message_stop", {"type": "message_stop"}))
         return events
 
@@ -128,6 +135,11 @@ def _block_events(index: int, source: Block, final: dict[str, Any], chunk: int) 
         events = [start({"type": "tool_use", "id": source.id, "name": source.name, "input": {}})]
         fragments = [""] + _pieces(json.dumps(source.input, ensure_ascii=False), chunk)
         events += [delta({"type": "input_json_delta", "partial_json": piece}) for piece in fragments]
+    elif final.get("type") == "compaction":      # the signature opens the block, the summary comes as one delta
+        events = [start({"type": "compaction", "content": None, "encrypted_content": None,
+                         "signature": final.get("signature")})]
+        events.append(delta({"type": "compaction_delta", "content": final.get("content"),
+                             "encrypted_content": final.get("encrypted_content")}))
     else:
         events = [start(final)]
     events.append(sse_event("content_block_stop", {"type": "content_block_stop", "index": index}))
@@ -144,13 +156,14 @@ def output_usage(content: list[dict[str, Any]]) -> tuple[int, int]:
             other_chars += len(b.get("text", ""))
         elif kind == "tool_use":
             other_chars += len(json.dumps(b.get("input", {}), ensure_ascii=False))
-        elif kind not in ("thinking", "redacted_thinking"):
+        elif kind not in ("thinking", "redacted_thinking", "compaction"):   # a compaction counts in its iteration
             other_chars += len(dumps(b))
     thinking_tokens = tokens_for_chars(thinking_chars)
     return thinking_tokens + tokens_for_chars(other_chars), thinking_tokens
 
 
-def render(reply: Reply, *, message_id: str, model: str, input_usage: dict[str, Any], signer: Signer) -> Rendered:
+def render(reply: Reply, *, message_id: str, model: str, input_usage: dict[str, Any], signer: Signer,
+           context_management: dict[str, Any] | None = None) -> Rendered:
     """Resolve `reply` for a request: sign thinking, compute usage, apply the reply's `usage` overrides."""
     content = [_final_block(source, signer) for source in reply.blocks]
     output_tokens, thinking_tokens = output_usage(content)
@@ -160,4 +173,4 @@ def render(reply: Reply, *, message_id: str, model: str, input_usage: dict[str, 
     usage["service_tier"] = "standard"
     if reply.usage:
         usage.update(reply.usage)
-    return Rendered(message_id, reply.model or model, reply, content, usage)
+    return Rendered(message_id, reply.model or model, reply, content, usage, context_management)

@@ -18,6 +18,7 @@ from typing import Any
 
 from .batches import BatchStore
 from .caching import PromptCache
+from .context_editing import CompactionSigner
 from .handler import Handler
 from .models import default_models
 from .oauth import OAuthIssuer
@@ -126,6 +127,7 @@ class LocalServer:
         self.models: dict[str, dict[str, Any]] = default_models()
         self.cache = PromptCache()
         self.signer = Signer()
+        self.compactions = CompactionSigner()     # signs the compaction blocks it issues (context_editing.py)
         self.batches = BatchStore(self)           # the Message Batches API (batches.py)
         self.traffic = Traffic()                  # latency and rate limits on POST /v1/messages (traffic.py)
         self.oauth = OAuthIssuer()               # POST /v1/oauth/token and the bearer tokens it issued

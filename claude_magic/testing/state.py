@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from .caching import PromptCache
+    from .context_editing import CompactionSigner
     from .oauth import OAuthIssuer
     from .script import Item
     from .signing import Signer
@@ -56,6 +57,7 @@ class ServerState(Protocol):
     models: dict[str, dict[str, Any]]
     cache: PromptCache
     signer: Signer
+    compactions: CompactionSigner
     traffic: Traffic
     oauth: OAuthIssuer
     batches: BatchEndpoints

@@ -144,7 +144,7 @@ def _check_messages(messages: object, signature_ok: SignatureCheck) -> None:
             continue
         if role not in ("user", "assistant"):
             raise RequestRejected(f"messages.{index}.role: Input should be 'user', 'assistant' or 'system'")
-        if previous_role is None and role != "user":
+        if previous_role is None and role != "user" and not _opens_with_compaction(message):
             raise RequestRejected('messages: first message must use the "user" role')
         if role == previous_role:
             raise RequestRejected(
@@ -159,9 +159,20 @@ def _check_messages(messages: object, signature_ok: SignatureCheck) -> None:
     _check_tool_pairing(conversation)
 
 
-def _check_system_message(index: int, message: dict[str, Any]) -> None:
-    """A `role: "system"` message holds text only (a string or text blocks)."""
+def _opens_with_compaction(message: dict[str, Any]) -> bool:
+    """An assistant message whose first block is a `compaction` block may open the conversation (context_editing)."""
     content = message.get("content")
+    return (message.get("role") == "assistant" and isinstance(content, list) and bool(content)
+            and isinstance(content[0], dict) and content[0].get("type") == "compaction")
+
+
+def _check_system_message(index: int, message: dict[str, Any]) -> None:
+    """A `role: "system"` message holds text only (a string or text blocks), or nothing when it carries a per-turn
+    `output_config` (the SDK's `BetaSystemMessageParam`: "a message with neither content nor output_config fields is
+    rejected"; Claude Code sends one after it compacts)."""
+    content = message.get("content")
+    if content in (None, "", []) and isinstance(message.get("output_config"), dict) and message["output_config"]:
+        return
     if isinstance(content, str) and content:
         return
     if isinstance(content, list) and content and all(

@@ -94,6 +94,8 @@ class MessageAccumulator:
         self.blocks: list[_Block] = []
         self.started = False
         self.complete = False
+        self.iterations: list[Any] = []                  # `usage.iterations` (a compaction's own tokens)
+        self.context_management: dict[str, Any] | None = None   # the applied edits of a context-managed request
 
     def start(self, event: Any) -> None:
         """`message_start`."""
@@ -154,8 +156,14 @@ class MessageAccumulator:
                 self.message[name] = getattr(delta, name)
         if getattr(delta, "container", None) is not None:
             self.message["container"] = block_to_param(delta.container)
+        managed = getattr(event, "context_management", None)       # the beta stream's applied edits
+        if managed is not None:
+            self.context_management = managed.to_dict() if hasattr(managed, "to_dict") else managed
         usage = self.message.setdefault("usage", {})
         usage["output_tokens"] = event.usage.output_tokens
+        iterations = getattr(event.usage, "iterations", None)     # kept apart: the SDK's message has no such field
+        if iterations is not None:
+            self.iterations = [item.to_dict() if hasattr(item, "to_dict") else item for item in iterations]
         for name in _CUMULATIVE:
             value = getattr(event.usage, name, None)
             if value is not None:

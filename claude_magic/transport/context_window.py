@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from ..core.errors import ClaudeMagicError
+from ..core.prefix_memo import PrefixMemo
 
 __all__ = ["ContextOverflow", "ModelCatalog", "estimate_tokens", "check_fits"]
 
@@ -25,9 +26,25 @@ class ContextOverflow(ClaudeMagicError):
 
 
 def estimate_tokens(params: dict[str, Any]) -> int:
-    """An over-estimate of the input tokens of a request (no network)."""
-    size = sum(len(json.dumps(params.get(key, ""), ensure_ascii=False)) for key in ("system", "tools", "messages"))
-    return int(size / CHARS_PER_TOKEN)
+    """An over-estimate of the input tokens of a request (no network): its JSON size (a block's size is measured
+    once, when it first appears: a long conversation's next request costs what is new)."""
+    size = sum(len(json.dumps(params.get(key, ""), ensure_ascii=False)) for key in ("system", "tools"))
+    return int((size + _messages_size(params.get("messages") or [])) / CHARS_PER_TOKEN)
+
+
+_MESSAGE = len('{"role": "assistant", "content": }, ')
+
+
+def _grow(size: int, _index: int, message: dict[str, Any]) -> int:
+    return size + _MESSAGE + len(json.dumps(message.get("content"), ensure_ascii=False))
+
+
+_SIZES: PrefixMemo[int] = PrefixMemo(_grow, 0)
+
+
+def _messages_size(messages: list[dict[str, Any]]) -> int:
+    """The JSON size of the messages, each content measured once (`PrefixMemo`)."""
+    return _SIZES.fold(messages, [message.get("content") for message in messages])
 
 
 class ModelCatalog:
@@ -86,4 +103,7 @@ def check_fits(client: Any, params: dict[str, Any], catalog: ModelCatalog) -> No
 def count_tokens(client: Any, params: dict[str, Any]) -> int:
     """Exact input tokens of a request, from the API."""
     keys = ("model", "messages", "system", "tools", "thinking")
+    if "betas" in params:       # context management: the count after clearing (the beta endpoint takes the blocks)
+        keys += ("betas", "context_management")
+        return client.beta.messages.count_tokens(**{key: params[key] for key in keys if key in params}).input_tokens
     return client.messages.count_tokens(**{key: params[key] for key in keys if key in params}).input_tokens

@@ -26,7 +26,7 @@ from ..core.usage import Usage
 from .accumulate import MessageAccumulator
 from .attempts import attempt_owner, retries_taken
 
-__all__ = ["StepOutcome", "stream_step", "keepable"]
+__all__ = ["StepOutcome", "stream_step", "keepable", "compaction_usage"]
 
 POLL_SECONDS = 0.1
 
@@ -44,6 +44,8 @@ class StepOutcome:
     error: BaseException | None = None   # what ended the stream early, if anything
     interrupted: bool = False
     retries: int = 0                     # retries the SDK made before this step's request got through
+    context_management: dict[str, Any] | None = None   # the API's `applied_edits`, when it managed the context
+    compaction_usage: Usage = field(default_factory=Usage)   # a compaction's own tokens (`usage.iterations`)
 
 
 def keepable(block: dict[str, Any], finished: bool) -> bool:
@@ -54,6 +56,17 @@ def keepable(block: dict[str, Any], finished: bool) -> bool:
     if kind == "thinking":
         return finished and bool(block.get("signature"))
     return finished
+
+
+def compaction_usage(iterations: list[Any]) -> Usage:
+    """The tokens of the compactions a response reports in `usage.iterations` (billed, but not in its top level)."""
+    total = Usage()
+    for item in iterations:
+        if isinstance(item, dict) and item.get("type") == "compaction":
+            total = total + Usage(input_tokens=item.get("input_tokens") or 0, output_tokens=item.get("output_tokens") or 0,
+                                  cache_creation_input_tokens=item.get("cache_creation_input_tokens") or 0,
+                                  cache_read_input_tokens=item.get("cache_read_input_tokens") or 0)
+    return total
 
 
 class _Failure:
@@ -106,7 +119,7 @@ class _Pump(_Source):
         put = self._put
         attempt_owner.pump = self
         try:
-            with client.messages.create(**params, stream=True) as stream:
+            with _create(client, params) as stream:
                 self.stream = stream
                 if self.stopped:
                     return
@@ -148,7 +161,7 @@ class _Inline(_Source):
         """The SDK stream, iterated by the caller itself (no generator of ours between it and each event)."""
         attempt_owner.pump = self
         try:
-            with self.client.messages.create(**self.params, stream=True) as stream:
+            with _create(self.client, self.params) as stream:
                 self.stream = stream
                 yield stream
         finally:
@@ -156,6 +169,13 @@ class _Inline(_Source):
 
     def join(self, timeout: float = 2.0) -> None:
         return None
+
+
+def _create(client: Any, params: dict[str, Any]) -> Any:
+    """The SDK's event stream: the beta client when the request names betas (context management, compaction)."""
+    if "betas" in params:
+        return client.beta.messages.create(**params, stream=True)
+    return client.messages.create(**params, stream=True)
 
 
 def _delta_maker(cls: type) -> Callable[[int, int, str], Any]:
@@ -300,6 +320,8 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
         outcome.message = snapshot
         outcome.stop_reason = snapshot.stop_reason if outcome.complete else None
         outcome.usage = Usage.from_sdk(snapshot.usage)
+        outcome.context_management = message.context_management
+        outcome.compaction_usage = compaction_usage(message.iterations)
         outcome.content = [scrub_block(block, scrub) for block, finished in message.content()
                            if keepable(block, finished or outcome.complete)]
     return outcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core.results import TurnResult
 
-__all__ = ["footer_text", "engine_text", "replayed_text"]
+__all__ = ["footer_text", "engine_text", "replayed_text", "context_gauge"]
 
 
 def footer_text(result: TurnResult) -> str:
@@ -21,6 +21,8 @@ def footer_text(result: TurnResult) -> str:
         out += f" ({usage.thinking_tokens:,} thinking)"
     pieces.append(out)
     pieces.append(f"${result.cost:.4f}" if result.cost is not None else "cost unknown")
+    if result.context_window:
+        pieces.append(context_gauge(result.context_tokens, result.context_window))
     pieces.append(f"{result.duration:.1f} s")
     if result.steps > 1:
         pieces.append(f"{result.steps} steps")
@@ -29,6 +31,17 @@ def footer_text(result: TurnResult) -> str:
     pieces.append(result.stop_reason or result.status)
     pieces.append(engine_text(result))
     return " · ".join(pieces)
+
+
+def context_gauge(used: int, window: int) -> str:
+    """How full the context window is after a turn, e.g. `context 45k / 200k (23 %)`."""
+    return f"context {_short(used)} / {_short(window)} ({round(100 * used / window)} %)"
+
+
+def _short(tokens: int) -> str:
+    if tokens >= 1_000_000 and tokens % 1_000_000 == 0:
+        return f"{tokens // 1_000_000}M"
+    return f"{tokens / 1000:.0f}k" if tokens >= 10_000 else f"{tokens / 1000:.1f}k" if tokens >= 1000 else str(tokens)
 
 
 def engine_text(result: TurnResult) -> str:

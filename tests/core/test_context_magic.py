@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import claude_magic
 from claude_magic.testing import Reply, text
 
 from .conftest import run
@@ -60,7 +61,19 @@ def test_code_format_fills_the_next_input(shell: Any, claude_server: Any) -> Non
     assert run(shell, "%%claude --code\nprint hi").success
     assert shell.rl_next_input == "print('hi')"          # the next input, never executed
     shell.rl_next_input = None
-    assert "exactly one fenced Python code block" in claude_server.message_requests[-1]["system"]
+    body = claude_server.message_requests[-1]
+    assert "exactly one fenced Python code block" in body["messages"][-1]["content"][-1]["text"]
+    assert "system" not in body                          # the cached prefix is the one other cells send (issue 25)
+
+
+def test_code_cell_reads_the_cached_prefix(shell: Any, claude_server: Any) -> None:
+    claude_server.queue(Reply(text("Noted.")), Reply(text("```python\nprint('hi')\n```")))
+    assert run(shell, "%%claude\n" + "Here is what I know about the data. " * 200 + "Noted?").success
+    shell.rl_next_input = None
+    assert run(shell, "%%claude --code\nprint hi").success
+    shell.rl_next_input = None
+    usage = claude_magic.get_session().last.usage
+    assert usage.cache_read_input_tokens > 0.8 * usage.total_input_tokens     # was 0: the system prompt changed
 
 
 def test_fix_explains_the_last_error(shell: Any, claude_server: Any) -> None:

@@ -50,7 +50,8 @@ def test_figure_attached_and_code_requested(executed: Any) -> None:
     _, server = executed
     attached = server.message_requests[1]["messages"][-1]["content"]
     assert attached[0]["type"] == "image" and attached[0]["source"]["media_type"] == "image/png"
-    assert "code block" in server.message_requests[2]["system"]
+    assert "code block" in server.message_requests[2]["messages"][-1]["content"][-1]["text"]
+    assert server.message_requests[2].get("system") == server.message_requests[1].get("system")   # prefix intact
     # the cached prefix grows turn over turn
     assert server.message_requests[2]["cache_control"]["type"] == "ephemeral"
 

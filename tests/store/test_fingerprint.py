@@ -84,3 +84,33 @@ def test_a_secret_in_the_prompt_is_hashed_as_sent() -> None:
     document = request_document(HISTORY, [{"type": "text", "text": "key sk-ant-fingerprint-secret-0123456789"}],
                                 BASE, "api", [])
     assert "sk-ant-fingerprint-secret-0123456789" not in repr(document)
+
+
+def test_the_incremental_fingerprint_is_the_one_hashing_the_whole_document_gives() -> None:
+    """Turn after turn (messages appended, a content replaced, turns dropped, a copied last message),
+    the kept hash states give exactly sha256 of the canonical JSON of the whole request document (issue 25)."""
+    import hashlib
+    import json
+
+    from claude_magic.core.settings import Settings
+    from claude_magic.replay.fingerprint import request_document, request_fingerprinter
+
+    settings = Settings(model="claude-sonnet-5-5")
+    messages: list[dict[str, Any]] = []
+    for number in range(60):
+        messages.append({"role": "user" if number % 2 == 0 else "assistant",
+                         "content": [{"type": "text", "text": f"héllo {number}"}]})
+        if number % 7 == 3:
+            messages[-1]["content"] = messages[-1]["content"] + [{"type": "text", "text": "more"}]
+        if number % 11 == 5:
+            del messages[-3:]
+        if number % 5 == 4 and len(messages) > 3:       # an earlier message's content replaced (thinking withheld)
+            messages[-3]["content"] = [{"type": "text", "text": f"withheld {number}"}]
+        prompt = [{"type": "text", "text": f"prompt {number}"}]
+        history = list(messages)
+        if history:
+            history[-1] = dict(history[-1])
+        whole = json.dumps({**request_document([], prompt, settings, "api", []), "messages": history},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+        expected = hashlib.sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()
+        assert request_fingerprinter(prompt, settings, "api", [])(history) == expected, number

@@ -14,7 +14,7 @@ from typing import Any
 from .session_client import LiveClient
 from .translate import KERNEL_SERVER, display_name
 
-__all__ = ["kernel_server", "permission_callback", "consent_hooks", "mcp_result"]
+__all__ = ["kernel_server", "permission_callback", "consent_hooks", "compaction_hooks", "mcp_result"]
 
 CONSENT_SECONDS = 24 * 3600.0      # a person deciding: no hook timeout in practice
 
@@ -114,6 +114,21 @@ def consent_hooks(live: LiveClient) -> dict[str, Any]:
         return _decision("allow" if allowed else "deny", message)
 
     return {"PreToolUse": [HookMatcher(matcher=None, hooks=[pre_tool_use], timeout=CONSENT_SECONDS)]}
+
+
+def compaction_hooks(live: LiveClient) -> dict[str, Any]:
+    """A PreCompact hook: when the CLI compacts its conversation (by itself, or `/compact`), the cell says so."""
+    from claude_agent_sdk import HookMatcher
+
+    async def pre_compact(data: Any, _tool_use_id: str | None, _context: Any) -> dict[str, Any]:
+        channel = live.channel
+        if channel is not None and not channel.closed:
+            how = "by itself (its context was filling up)" if data.get("trigger") == "auto" else "as asked"
+            channel.put("notice", f"Context compacted: Claude Code summarized the conversation {how}; the "
+                                  "notebook's history keeps every turn.")
+        return {}
+
+    return {"PreCompact": [HookMatcher(matcher=None, hooks=[pre_compact])]}
 
 
 def _decision(decision: str, reason: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ so Ctrl-C (SIGINT, delivered to the main thread) and the panel's Stop land at on
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import logging
 import queue
@@ -28,7 +29,7 @@ from ...tools.output import content_text
 from ...tools.policy import configured_policy
 from ..base import HasToolbox, TurnRequest, offered_definitions
 from .auth import INSTALL_HINT, LoginStatus, sdk_installed
-from .bridge import consent_hooks, kernel_server, permission_callback
+from .bridge import compaction_hooks, consent_hooks, kernel_server, permission_callback
 from .carry import carried_prompt
 from .faults import exception_line, result_line
 from .launcher import Launchers, launch_raced
@@ -37,6 +38,8 @@ from .session_client import LiveClient, TurnChannel
 from .translate import StreamTranslator, display_name, usage_of
 from .warmup import wait as sdk_imported
 from .warmup import warm_up
+
+CONTEXT_SECONDS = 2.0      # how long the gauge may wait for the CLI's context usage after a turn
 
 __all__ = ["ClaudeCodeEngine"]
 
@@ -206,7 +209,8 @@ class ClaudeCodeEngine:
             servers["claude-magic"] = kernel_server(definitions, live)
         fields = {**options.fields, "mcp_servers": servers, "model": options.model, **resume}
         fields["cli_path"] = self.launchers.cli_path(fields.get("cli_path"))    # out of the kernel's Ctrl-C
-        live.options = ClaudeAgentOptions(**fields, can_use_tool=permission_callback(live), hooks=consent_hooks(live),
+        live.options = ClaudeAgentOptions(**fields, can_use_tool=permission_callback(live),
+                                          hooks={**consent_hooks(live), **compaction_hooks(live)},
                                           stderr=live.on_stderr)
         live.resumed = bool(resume)
         try:
@@ -295,6 +299,8 @@ class _Turn:
                         self.announce()              # the write is slow: show the turn anyway
                         continue
                     self._handle(kind, item, reply)
+                    if self.finished and self._got_result and kind == "message":
+                        self._await_gauge()
                 except KeyboardInterrupt:
                     if self.interrupted:
                         continue
@@ -324,6 +330,7 @@ class _Turn:
             channel.put("sent", None)
             async for item in live.client.receive_response():
                 channel.put("message", item)
+            channel.put("context", await _context_usage(live))
             channel.put("end", None)
         except BaseException as error:  # noqa: BLE001 - handed to the kernel thread
             channel.put("failed", error)
@@ -360,6 +367,13 @@ class _Turn:
             self._run_tool(item, reply)
         elif kind == "consent":
             self._consent(item, reply)
+        elif kind == "notice":
+            self.announce()
+            self.request.emit(Notice(item))
+        elif kind == "context":          # the gauge: what the CLI counts of its context (`/context`)
+            if item:
+                self.result.context_tokens = int(item.get("totalTokens") or 0)
+                self.result.context_window = int(item.get("maxTokens") or 0)
         elif kind == "end":
             self.finished = True
             if self.result.status == "complete" and not self._got_result:
@@ -369,6 +383,20 @@ class _Turn:
             self._died(item)
 
     _got_result = False
+
+    def _await_gauge(self) -> None:
+        """After the result, the CLI's context usage (asked right after it, a local round trip) for the footer."""
+        deadline = time.monotonic() + CONTEXT_SECONDS + 0.5
+        while time.monotonic() < deadline:
+            try:
+                kind, item, reply = self.channel.items.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if kind in ("end", "failed"):
+                return
+            self._handle(kind, item, reply)
+            if kind == "context":
+                return
 
     def _died(self, error: BaseException | None) -> None:
         """The CLI stopped answering: keep what came, restart it on the next turn."""
@@ -543,3 +571,10 @@ def _reset_text(resets_at: int | None) -> str:
         return ""
     return time.strftime(" (it resets at %H:%M)", time.localtime(resets_at))
 
+
+async def _context_usage(live: LiveClient) -> dict[str, Any] | None:
+    """The CLI's context usage after a turn (`ClaudeSDKClient.get_context_usage`), None if it cannot say in time."""
+    try:
+        return dict(await asyncio.wait_for(live.client.get_context_usage(), CONTEXT_SECONDS))
+    except Exception:  # noqa: BLE001 - an older CLI, a closed process: no gauge, the turn is fine
+        return None

@@ -69,6 +69,9 @@ def result_line(result: Any, assistant_error: str | None, answer_text: str) -> t
     if subtype == "error_max_turns":
         return "max_steps", ("Stopped at the step limit (ClaudeMagic.max_steps); the results so far are kept — "
                              "ask Claude to continue if you want more.")
+    if subtype == "error_max_budget_usd":
+        return "budget", ("Stopped: Claude Code reached ClaudeMagic.max_budget_usd (its CLI process's spending). Raise "
+                          "it (`%config ClaudeMagic.max_budget_usd = ...`) or set it to None to go on.")
     detail = redact(" ".join(text.split())[:160]) or subtype or "no detail"
     return "error", f"Claude Code ended the turn with an error ({detail}): re-run the cell."
 

@@ -43,6 +43,7 @@ def session_options(settings: Settings, kernel_tools: list[dict[str, Any]],
         "effort": settings.effort,
         "tools": list(settings.claude_code_tools),
         "max_turns": settings.max_steps,
+        "max_budget_usd": settings.max_budget_usd,        # the CLI stops a query past it (error_max_budget_usd)
         "env": env,
         "cli_path": settings.claude_code_cli,
         "cwd": os.getcwd(),
@@ -73,7 +74,8 @@ def session_options(settings: Settings, kernel_tools: list[dict[str, Any]],
                        "ClaudeMagic.claude_code_env for Claude Code.")
     key = (
         settings.system, json.dumps(fields["thinking"], sort_keys=True), settings.effort,
-        tuple(settings.claude_code_tools), settings.max_steps, tuple(sorted(env.items())), settings.claude_code_cli,
+        tuple(settings.claude_code_tools), settings.max_steps, settings.max_budget_usd, tuple(sorted(env.items())),
+        settings.claude_code_cli,
         fields["cwd"], json.dumps([tool["name"] for tool in kernel_tools]),
         json.dumps(kernel_tools, sort_keys=True, default=str), json.dumps(mcp_servers, sort_keys=True, default=str),
     )
