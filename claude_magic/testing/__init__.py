@@ -34,6 +34,7 @@ from .script import (
 from .server import LocalServer
 from .signing import sign_thinking
 from .state import RecordedRequest
+from .web import cite, web_fetch, web_search
 
 __all__ = [
     "ApiError",
@@ -46,6 +47,7 @@ __all__ = [
     "Reply",
     "Stall",
     "block",
+    "cite",
     "default_models",
     "echo_reply",
     "estimate_tokens",
@@ -54,4 +56,6 @@ __all__ = [
     "text",
     "thinking",
     "tool_use",
+    "web_fetch",
+    "web_search",
 ]

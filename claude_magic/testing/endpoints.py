@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .batches import BATCHES_PATH
 from .caching import estimate_tokens
+from .files import FILES_PATH
 from .models import lookup_model, models_page
 from .oauth import TOKEN_PATH
 from .rendering import dumps, render
@@ -71,6 +72,11 @@ def handle(server: ServerState, method: str, target: str, headers: dict[str, str
             problem = "There was an issue with the request body: it is not valid JSON"
             server.record_rejection(None, problem)
             return error_response(400, "invalid_request_error", problem)
+        if path == _MESSAGES:
+            problem = server.files.check_references(body, headers)
+            if problem is not None:
+                server.record_rejection(body, problem[2])
+                return error_response(*problem)
         return _messages(server, body) if path == _MESSAGES else _count_tokens(server, body)
     if method == "GET" and path == "/v1/models":
         query = parse_qs(parts.query)
@@ -82,6 +88,8 @@ def handle(server: ServerState, method: str, target: str, headers: dict[str, str
         model_id = path.removeprefix("/v1/models/")
         info = lookup_model(server.models, model_id)
         return json_response(200, info) if info else error_response(404, "not_found_error", f"model: {model_id}")
+    if path == FILES_PATH or path.startswith(f"{FILES_PATH}/"):
+        return server.files.handle(method, path, parse_qs(parts.query), headers, raw)
     if path == BATCHES_PATH or path.startswith(f"{BATCHES_PATH}/"):
         return server.batches.handle(method, path, parse_qs(parts.query), body, parsed, raw)
     return error_response(404, "not_found_error", f"Not found: {method} {parts.path}")
@@ -92,6 +100,9 @@ def _checked(server: ServerState, body: Any, count_only: bool) -> Response | Non
     try:
         validate_request(body, signature_ok=server.signer.verify, count_only=count_only)
         info = lookup_model(server.models, body["model"])
+        tampered = server.web.check_history(body.get("messages"))
+        if tampered:
+            raise RequestRejected(tampered)
         if info is None and not server.accept_any_model:
             raise RequestRejected(f"model: {body['model']}", 404, "not_found_error")
         limit = info.get("max_tokens") if info else None
@@ -125,6 +136,8 @@ def _messages(server: ServerState, body: Any) -> Response:
             server.stopping.wait(server.traffic.latency)
         try:
             item = server.next_item(body)
+            if isinstance(item, Reply):
+                item = server.web.resolve(item, body)     # web calls answered from the corpus (web.py)
         except Exception as error:  # noqa: BLE001 - a test's responder failed: answer 500, keep the error for the test
             server.report_error(error)
             message = f"local test server: the responder raised {type(error).__name__}: {error}"

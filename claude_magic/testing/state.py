@@ -13,11 +13,13 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from .caching import PromptCache
+    from .files import FileStore
     from .oauth import OAuthIssuer
     from .script import Item
     from .signing import Signer
     from .traffic import Traffic
     from .transmit import Response
+    from .web import WebCorpus
 
 __all__ = ["RecordedRequest", "ServerState", "BatchEndpoints"]
 
@@ -59,6 +61,8 @@ class ServerState(Protocol):
     traffic: Traffic
     oauth: OAuthIssuer
     batches: BatchEndpoints
+    web: WebCorpus
+    files: FileStore
 
     @property
     def base_url(self) -> str: ...
