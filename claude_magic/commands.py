@@ -159,6 +159,9 @@ def usage(session: Session, arguments: list[str]) -> str:
                 f"{total.cache_read_input_tokens:,} | {total.output_tokens:,} | {_dollars(session_cost)} |")
     if partial:
         rows += ["", "—: a turn used a model without a known price (`%config ClaudeMagic.prices` sets one)."]
+    if total.web_search_requests or total.web_fetch_requests:
+        rows += ["", f"Web: {total.web_search_requests:,} search(es), billed per search on top of tokens (in the "
+                 f"costs above; $10 per 1,000 by default), {total.web_fetch_requests:,} fetch(es) (tokens only)."]
     return "\n".join(rows)
 
 

@@ -88,6 +88,22 @@ class ClaudeMagic(Magics):
                   "conversation before it) replays its recorded answer with no request; its tool calls run "
                   "again locally. False: always ask (`--fresh` does it for one cell).").tag(config=True)
 
+    server_tools = List(Union([Unicode(), Dict()]), help="The API's server tools offered on every turn: "
+                        "'web_search', 'web_fetch', or dicts with options, e.g. [{'name': 'web_search', 'max_uses': 3, "
+                        "'allowed_domains': ['pandas.pydata.org']}, 'web_fetch']. `%%claude --web` turns both on for "
+                        "one cell, `--no-web` none. Claude Code: its WebSearch / WebFetch, asked per tool_policies."
+                        ).tag(config=True)
+
+    @validate("server_tools")
+    def _valid_server_tools(self, proposal: Any) -> Any:
+        from .transport.server_tools import server_tool_names
+
+        try:
+            server_tool_names(proposal["value"])
+        except ConfigurationError as error:
+            raise TraitError(str(error)) from None
+        return proposal["value"]
+
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._tool_config_pending = True
         self._store_pending = True
@@ -279,6 +295,9 @@ class ClaudeMagic(Magics):
     @argument("--cache-ttl", choices=CACHE_TTLS, help="Prompt-cache lifetime for this cell.")
     @argument("--fresh", action="store_true", help="Ask Claude even if this cell's recorded answer could be "
               "replayed (ClaudeMagic.replay).")
+    @argument("--web", action="store_true", default=None, help="Let Claude search and fetch web pages for this "
+              "cell (web_search, web_fetch; ClaudeMagic.server_tools sets their options).")
+    @argument("--no-web", dest="web", action="store_false", default=None, help="No web tools for this cell.")
     @argument("--engine", choices=ENGINE_NAMES,
               help="Who answers this cell: the Messages API, Claude Code, or auto (ClaudeMagic.engine).")
     @argument("--schema", metavar="NAME", help="Answer as JSON fitting this schema (a pydantic model, dataclass, "
@@ -318,7 +337,7 @@ class ClaudeMagic(Magics):
                 max_tokens=arguments.max_tokens, think=arguments.think, effort=arguments.effort,
                 cache_ttl=arguments.cache_ttl, no_cache=arguments.no_cache, chat=arguments.chat,
                 new=arguments.new, tools=tools, cell_id=_cell_id(self.shell), engine=arguments.engine,
-                fresh=arguments.fresh, in_cell=True,
+                fresh=arguments.fresh, in_cell=True, web=arguments.web,
             )
         except ConfigurationError as error:
             raise UsageError(str(error)) from None

@@ -20,6 +20,9 @@ def footer_text(result: TurnResult) -> str:
     if usage.thinking_tokens:
         out += f" ({usage.thinking_tokens:,} thinking)"
     pieces.append(out)
+    web = _web_text(usage.web_search_requests, usage.web_fetch_requests)
+    if web:
+        pieces.append(web)
     pieces.append(f"${result.cost:.4f}" if result.cost is not None else "cost unknown")
     pieces.append(f"{result.duration:.1f} s")
     if result.steps > 1:
@@ -29,6 +32,13 @@ def footer_text(result: TurnResult) -> str:
     pieces.append(result.stop_reason or result.status)
     pieces.append(engine_text(result))
     return " · ".join(pieces)
+
+
+def _web_text(searches: int, fetches: int) -> str:
+    """e.g. `2 searches, 1 fetch` (empty when the turn used no web tool)."""
+    parts = [f"{count} {word}{'es' if count != 1 else ''}" for count, word in ((searches, "search"),
+                                                                             (fetches, "fetch")) if count]
+    return ", ".join(parts)
 
 
 def engine_text(result: TurnResult) -> str:
