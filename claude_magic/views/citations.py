@@ -141,8 +141,9 @@ def _flatten(citations: Any, numbers: tuple[int, ...]) -> list[dict[str, Any]]:
 
 def with_markers(body: str, markers: str) -> str:
     """The markers inside the block's last paragraph (so they follow the text), else after it."""
-    if markers and body.endswith("</p>"):
-        return body[:-4] + markers + "</p>"
+    trimmed = body.rstrip()
+    if markers and trimmed.endswith("</p>"):
+        return trimmed[:-4] + markers + "</p>"
     return body + markers
 
 
