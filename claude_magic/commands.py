@@ -75,7 +75,42 @@ def reset(session: Session, arguments: list[str]) -> str:
     conversation.reset()
     session.replays.clear(name)
     _persist(session)
-    return f"Conversation {name or '(default)'} reset ({turns} turns dropped)."
+    return f"Conversation {name or '(default)'} reset ({turns} turns dropped).{_drop_unused_uploads(session)}"
+
+
+def _drop_unused_uploads(session: Session) -> str:
+    """Delete the Files API uploads no conversation attaches any more; a sentence saying so (or nothing)."""
+    from .transport.file_uploads import attached_digests, delete_uploads
+
+    if not session.uploads.uploads:
+        return ""
+    keep = set().union(*(attached_digests(item.messages) for item in session.conversations.values()))
+    unused = session.uploads.forget(keep)
+    if not unused:
+        return ""
+    try:
+        deleted, problems = delete_uploads(session.clients.get(session.settings), unused)
+    except ClaudeMagicError as error:
+        return f" {len(unused)} uploaded file(s) are no longer used but could not be deleted: {error}"
+    line = f" Deleted {deleted} uploaded file(s) no longer used (Files API)."
+    return line + (f" Not deleted: {'; '.join(problems)}." if problems else "")
+
+
+@command("files", "files [--delete]        attachments this session uploaded (Files API); --delete removes them")
+def files(session: Session, arguments: list[str]) -> str:
+    from .transport.file_uploads import delete_uploads
+
+    if arguments not in ([], ["--delete"]):
+        raise ClaudeMagicError("usage: %claude files [--delete]")
+    uploads = session.uploads.uploads
+    if not uploads:
+        return "This session uploaded no files (attachments above ClaudeMagic.files_api_above go through the Files API)."
+    if arguments == ["--delete"]:
+        deleted, problems = delete_uploads(session.clients.get(session.settings), session.uploads.forget())
+        return f"Deleted {deleted} uploaded file(s)." + (f" Not deleted: {'; '.join(problems)}." if problems else "")
+    rows = ["| file | size | file id |", "|---|---:|---|"]
+    rows += [f"| {_cell(item.filename)} | {item.size / 1024 / 1024:.1f} MB | `{item.file_id}` |" for item in uploads]
+    return "\n".join(rows)
 
 
 def _persist(session: Session) -> None:
@@ -260,11 +295,11 @@ def forget(session: Session, arguments: list[str]) -> str:
             item.reset()
         session.replays.clear()
         return (f"Forgot {turns} turns in {len(conversations)} conversations (no store is kept for this "
-                "session); the next cells ask afresh.")
+                f"session); the next cells ask afresh.{_drop_unused_uploads(session)}")
     conversations, turns, deleted = store.forget()
     where = f"deleted {store.path}" if deleted else f"nothing was saved at {store.path}"
     return (f"Forgot {turns} turn{'s' if turns != 1 else ''} in {conversations} conversation"
-            f"{'s' if conversations != 1 else ''} ({where}); the next cells ask afresh.")
+            f"{'s' if conversations != 1 else ''} ({where}); the next cells ask afresh.{_drop_unused_uploads(session)}")
 
 
 @command("chats", "chats                   list the conversations (the default one has no name)")

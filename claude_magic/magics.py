@@ -94,6 +94,11 @@ class ClaudeMagic(Magics):
                         "one cell, `--no-web` none. Claude Code: its WebSearch / WebFetch, asked per tool_policies."
                         ).tag(config=True)
 
+    files_api_above = CInt(1024 * 1024, allow_none=True, help="Attachments (PDFs, images) larger than this many "
+                           "bytes are uploaded once through the Files API and sent by file id in every later "
+                           "request, instead of again as base64; None: always inline. API engine only."
+                           ).tag(config=True)
+
     @validate("server_tools")
     def _valid_server_tools(self, proposal: Any) -> Any:
         from .transport.server_tools import server_tool_names

@@ -77,6 +77,7 @@ class Settings:
     claude_code_cli: str | None = None         # None: the CLI bundled with claude-agent-sdk
     claude_code_env: dict[str, str] = field(default_factory=dict, repr=False)   # extra CLI environment: secrets
     replay: bool = True                        # re-run cells whose request is unchanged replay their recording
+    files_api_above: int | None = 1024 * 1024  # attachments above this many bytes go through the Files API; None: never
     server_tools: tuple[Any, ...] = ()         # "web_search", "web_fetch" or {"name": ..., "max_uses": ...} (server_tools.py)
 
     def __post_init__(self) -> None:

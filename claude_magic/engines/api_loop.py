@@ -80,7 +80,7 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
     cancellation, catalog = request.cancellation, request.catalog
     base_url = resolved_base_url(settings)
     for step in range(first_step, settings.max_steps):
-        params = build_params(conversation.snapshot(), settings, tools)
+        params = _with_files(client, request, build_params(conversation.snapshot(), settings, tools))
         if catalog is not None and settings.context_window_check:
             refusal, pending_answer = _context_check(client, params, catalog)
             if refusal:
@@ -89,6 +89,10 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
                 return
         emit(StepStarted(step))
         outcome = stream_step(client, params, step, emit, cancellation)
+        if outcome.error is not None and not outcome.started and request.uploads is not None \
+                and request.uploads.recover(outcome.error):          # a file the API no longer has: upload it again
+            params = _with_files(client, request, build_params(conversation.snapshot(), settings, tools))
+            outcome = stream_step(client, params, step, emit, cancellation)
         result.steps += 1
         result.retries += outcome.retries
         result.usage = result.usage + outcome.usage
@@ -133,6 +137,23 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
     result.error = (f"Stopped after {settings.max_steps} steps (ClaudeMagic.max_steps); the tool results so "
                     "far are kept — ask Claude to continue if you want more.")
     emit(Notice(result.error, "warning"))
+
+
+def _with_files(client: Any, request: TurnRequest, params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with large attachments sent by file id (`transport.file_uploads`); inline, with a note, when the
+    server has no Files API or refuses the upload."""
+    uploads, above = request.uploads, request.settings.files_api_above
+    if uploads is None or above is None:
+        return params
+    import anthropic
+
+    try:
+        return uploads.prepare(client, params, above)
+    except anthropic.APIStatusError as error:
+        uploads.unavailable(client)
+        request.emit(Notice(f"Attachments are sent inline in this session: the Files API upload failed ({error.status_code}: "
+                            f"{redact(str(getattr(error, 'message', error)))[:200]}).", "warning"))
+        return params
 
 
 def _context_check(client: Any, params: dict[str, Any], catalog: ModelCatalog) -> tuple[str, str]:

@@ -80,6 +80,7 @@ class TurnRequest:
     prices: dict[str, Price] = field(default_factory=dict)
     catalog: ModelCatalog | None = None
     toolbox: Toolbox | None = None
+    uploads: Any = None                           # the session's `transport.file_uploads.FileUploads` (Files API)
 
 
 class Engine(Protocol):

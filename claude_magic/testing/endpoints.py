@@ -53,7 +53,7 @@ def _parse(raw: bytes | None) -> tuple[Any, bool]:
 def handle(server: ServerState, method: str, target: str, headers: dict[str, str], raw: bytes | None) -> Response:
     """Record and answer one HTTP request."""
     body, parsed = _parse(raw)
-    server.record_request(RecordedRequest(target, method, headers, body))
+    server.record_request(RecordedRequest(target, method, headers, body, len(raw or b"")))
     parts = urlsplit(target)
     path = parts.path.rstrip("/")
     if path == "/api/hello" and method in ("GET", "HEAD"):  # Claude Code's reachability probe

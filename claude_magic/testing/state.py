@@ -34,6 +34,7 @@ class RecordedRequest:
     method: str
     headers: dict[str, str]
     body: Any
+    size: int = 0                      # bytes of the request body as received
 
     @property
     def is_message(self) -> bool:

@@ -85,5 +85,5 @@ def check_fits(client: Any, params: dict[str, Any], catalog: ModelCatalog) -> No
 
 def count_tokens(client: Any, params: dict[str, Any]) -> int:
     """Exact input tokens of a request, from the API."""
-    keys = ("model", "messages", "system", "tools", "thinking")
+    keys = ("model", "messages", "system", "tools", "thinking", "extra_headers")
     return client.messages.count_tokens(**{key: params[key] for key in keys if key in params}).input_tokens

@@ -1,0 +1,176 @@
+"""Large attachments through the Files API: uploaded once, referred to by `file_id` in every request.
+
+The conversation keeps what the user attached as it was (base64 blocks: the store, exports and replay
+fingerprints do not change); only what is *sent* changes. Before each request, `FileUploads.prepare` looks at
+the user's own attachment blocks (image and document blocks at the top level of user messages; never tool
+results, never anything Claude or a tool produced) whose data is above the threshold, uploads each once per
+content hash and credential (`client.beta.files.upload`, beta `files-api-2025-04-14`), and sends
+`{"type": "file", "file_id": ...}` in its place, with the beta header. A request the API refuses because a
+file is gone (expired, deleted elsewhere) makes `recover` forget it, so the next `prepare` uploads it again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["FILES_BETA", "FileUploads", "Upload", "attached_digests", "delete_uploads", "credential_digest"]
+
+FILES_BETA = "files-api-2025-04-14"
+_KINDS = ("document", "image")
+_SUFFIX = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif",
+           "image/webp": ".webp", "text/plain": ".txt"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file this session uploaded."""
+
+    file_id: str
+    digest: str                 # sha256 of the base64 data as attached
+    filename: str
+    size: int                   # bytes
+    credential: str             # a digest naming the credential and endpoint, never the secret itself
+    uploaded_at: float
+
+
+def credential_digest(client: Any) -> str:
+    """Which credential and endpoint a client uses, as a short digest (uploads belong to one credential)."""
+    secret = getattr(client, "api_key", None) or getattr(client, "auth_token", None) or f"client-{id(client)}"
+    return hashlib.sha256(f"{secret}\n{getattr(client, 'base_url', '')}".encode()).hexdigest()[:16]
+
+
+def _decoded_size(data: str) -> int:
+    return len(data) * 3 // 4 - data[-2:].count("=")
+
+
+class FileUploads:
+    """The session's uploads: (credential, content hash) → file id, and the threshold."""
+
+    def __init__(self) -> None:
+        self._uploads: dict[tuple[str, str], Upload] = {}
+        self._lock = threading.Lock()
+        self.bytes_uploaded = 0
+        self._unavailable: set[str] = set()     # credentials whose server refused an upload: send inline
+
+    @property
+    def uploads(self) -> list[Upload]:
+        """Everything uploaded and not yet forgotten, oldest first."""
+        with self._lock:
+            return list(self._uploads.values())
+
+    def prepare(self, client: Any, params: dict[str, Any], above: int | None) -> dict[str, Any]:
+        """`params` with large attachments sent by `file_id` (uploading what is new); unchanged when none is."""
+        if above is None:
+            return params
+        messages = params.get("messages") or []
+        changed: list[dict[str, Any]] | None = None
+        credential = ""
+        for index, message in enumerate(messages):
+            if message.get("role") != "user" or not isinstance(message.get("content"), list):
+                continue
+            blocks = None
+            for position, block in enumerate(message["content"]):
+                source = block.get("source") if isinstance(block, dict) else None
+                if (block.get("type") not in _KINDS or not isinstance(source, dict) or source.get("type") != "base64"
+                        or not isinstance(source.get("data"), str) or _decoded_size(source["data"]) <= above):
+                    continue
+                credential = credential or credential_digest(client)
+                if credential in self._unavailable:
+                    return params
+                file_id = self._file_id(client, credential, block)
+                if blocks is None:
+                    blocks = list(message["content"])
+                blocks[position] = {**block, "source": {"type": "file", "file_id": file_id}}
+            if blocks is not None:
+                if changed is None:
+                    changed = list(messages)
+                changed[index] = {**message, "content": blocks}
+        if changed is None:
+            return params
+        headers = dict(params.get("extra_headers") or {})
+        betas = [flag.strip() for flag in str(headers.get("anthropic-beta", "")).split(",") if flag.strip()]
+        default = getattr(client, "default_headers", {}).get("anthropic-beta")
+        if default:                     # extra_headers replace the client's header: keep its flags
+            betas = [flag.strip() for flag in str(default).split(",") if flag.strip()] + betas
+        if FILES_BETA not in betas:
+            betas.append(FILES_BETA)
+        headers["anthropic-beta"] = ",".join(dict.fromkeys(betas))
+        return {**params, "messages": changed, "extra_headers": headers}
+
+    def _file_id(self, client: Any, credential: str, block: dict[str, Any]) -> str:
+        source = block["source"]
+        digest = hashlib.sha256(source["data"].encode("ascii", "surrogatepass")).hexdigest()
+        with self._lock:
+            known = self._uploads.get((credential, digest))
+        if known is not None:
+            return known.file_id
+        media_type = str(source.get("media_type") or "application/octet-stream")
+        data = base64.b64decode(source["data"])
+        title = str(block.get("title") or "attachment")
+        suffix = _SUFFIX.get(media_type, "")
+        filename = title if title.lower().endswith(suffix) else title + suffix
+        metadata = client.beta.files.upload(file=(filename, data, media_type), betas=[FILES_BETA])
+        upload = Upload(metadata.id, digest, filename, len(data), credential, time.time())
+        with self._lock:
+            self._uploads[(credential, digest)] = upload
+            self.bytes_uploaded += len(data)
+        return upload.file_id
+
+    def unavailable(self, client: Any) -> None:
+        """The server refused an upload: send this credential's attachments inline from now on."""
+        self._unavailable.add(credential_digest(client))
+
+    def recover(self, error: BaseException | None) -> bool:
+        """Forget the files a refused request names (gone from the API); True when any was, so ask again."""
+        message = str(getattr(error, "message", "") or error or "")
+        status = getattr(error, "status_code", None)
+        if status not in (400, 404) or "file" not in message.lower():
+            return False
+        with self._lock:
+            gone = [key for key, upload in self._uploads.items() if upload.file_id in message]
+            for key in gone:
+                del self._uploads[key]
+        return bool(gone)
+
+    def forget(self, keep_digests: set[str] | None = None) -> list[Upload]:
+        """Drop (and return) the uploads whose content is not in `keep_digests` (None: all of them)."""
+        with self._lock:
+            dropped = [(key, upload) for key, upload in self._uploads.items()
+                       if keep_digests is None or upload.digest not in keep_digests]
+            for key, _upload in dropped:
+                del self._uploads[key]
+        return [upload for _key, upload in dropped]
+
+
+def attached_digests(messages: list[dict[str, Any]]) -> set[str]:
+    """The content hashes of the base64 attachments in `messages` (what uploads are still good for)."""
+    found = set()
+    for message in messages:
+        content = message.get("content") if message.get("role") == "user" else None
+        for block in content if isinstance(content, list) else []:
+            source = block.get("source") if isinstance(block, dict) else None
+            if isinstance(source, dict) and source.get("type") == "base64" and isinstance(source.get("data"), str):
+                found.add(hashlib.sha256(source["data"].encode("ascii", "surrogatepass")).hexdigest())
+    return found
+
+
+def delete_uploads(client: Any, uploads: list[Upload]) -> tuple[int, list[str]]:
+    """Delete `uploads` from the API: (how many were deleted or already gone, one line per other failure)."""
+    import anthropic
+
+    deleted, problems = 0, []
+    for upload in uploads:
+        try:
+            client.beta.files.delete(upload.file_id, betas=[FILES_BETA])
+        except anthropic.NotFoundError:
+            deleted += 1                            # already gone: nothing left to remove
+        except anthropic.APIError as error:
+            problems.append(f"{upload.filename} ({upload.file_id}): {type(error).__name__}")
+        else:
+            deleted += 1
+    return deleted, problems
