@@ -293,6 +293,8 @@ class ClaudeMagic(Magics):
     @argument("-a", "--attach", action="append", metavar="SPEC",
               help="Attach files (images, PDFs, text), variables (figures, PIL images, bytes) or `figure` "
                    "(the current matplotlib figure); repeat or separate with commas.")
+    @argument("--cite", action="store_true", help="Turn citations on for the attached PDFs and text files: the "
+              "answer points at pages and passages, listed under it.")
     @argument("-f", "--format", choices=["markdown", "code"], default="markdown",
               help="`code`: answer with one code cell, inserted below (never run).")
     @argument("--code", action="store_true", help="Same as `-f code`.")
@@ -356,7 +358,10 @@ class ClaudeMagic(Magics):
             settings = settings.with_options(output_format=spec.format)
         if arguments.out is not None and not arguments.out.isidentifier():
             raise UsageError(f"--out takes a variable name, not {arguments.out!r}")
-        prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget)
+        if arguments.cite and not arguments.attach:
+            raise UsageError("--cite cites attached documents: add --attach FILE (PDF or text)")
+        prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget,
+                              cite=arguments.cite)
         view = self._view(session)
         result = session.ask(prompt, settings=settings, options=options, emit=view)
         raise_for_result(result)

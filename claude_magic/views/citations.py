@@ -71,8 +71,8 @@ class SourceList:
             found = self._numbers[key] = len(self.sources) + 1
             url = citation.get("url")
             index = citation.get("document_index")
-            document = None if url else (str(citation.get("document_title") or "")
-                                         or (f"document {int(index) + 1}" if isinstance(index, int) else "document"))
+            document = None if url else (f"attached document {index + 1}" if isinstance(index, int)
+                                         else "attached document")
             title = str(citation.get("title") or citation.get("document_title") or url or document or "source")
             self.sources.append(Source(found, title, str(url) if url else None, document))
         source = self.sources[found - 1]
