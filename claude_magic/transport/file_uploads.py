@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FILES_BETA", "FileUploads", "Upload", "attached_digests", "delete_uploads", "credential_digest"]
+__all__ = ["FILES_BETA", "FileUploads", "Upload", "attached_digests", "delete_uploads", "credential_digest",
+           "large_attachments"]
 
 FILES_BETA = "files-api-2025-04-14"
 _KINDS = ("document", "image")
@@ -174,3 +175,17 @@ def delete_uploads(client: Any, uploads: list[Upload]) -> tuple[int, list[str]]:
         else:
             deleted += 1
     return deleted, problems
+
+
+def large_attachments(blocks: list[dict[str, Any]], above: int | None) -> list[tuple[str, int]]:
+    """(title, bytes) of the base64 attachments in `blocks` above `above` bytes (what the Files API would take)."""
+    if above is None:
+        return []
+    found = []
+    for block in blocks:
+        source = block.get("source") if isinstance(block, dict) and block.get("type") in _KINDS else None
+        if isinstance(source, dict) and source.get("type") == "base64" and isinstance(source.get("data"), str):
+            size = _decoded_size(source["data"])
+            if size > above:
+                found.append((str(block.get("title") or block.get("type")), size))
+    return found
