@@ -103,6 +103,11 @@ class FileUploads:
         headers["anthropic-beta"] = ",".join(dict.fromkeys(betas))
         return {**params, "messages": changed, "extra_headers": headers}
 
+    def upload(self, client: Any, block: dict[str, Any]) -> dict[str, Any]:
+        """`block` (a base64 document or image) sent by file id, uploading it unless this credential already did."""
+        file_id = self._file_id(client, credential_digest(client), block)
+        return {**block, "source": {"type": "file", "file_id": file_id}}
+
     def _file_id(self, client: Any, credential: str, block: dict[str, Any]) -> str:
         source = block["source"]
         digest = hashlib.sha256(source["data"].encode("ascii", "surrogatepass")).hexdigest()
