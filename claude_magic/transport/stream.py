@@ -26,7 +26,7 @@ from ..core.usage import Usage
 from .accumulate import MessageAccumulator
 from .attempts import attempt_owner, retries_taken
 
-__all__ = ["StepOutcome", "stream_step", "keepable"]
+__all__ = ["StepOutcome", "stream_step", "keepable", "without_unanswered_server_calls"]
 
 POLL_SECONDS = 0.1
 
@@ -44,6 +44,13 @@ class StepOutcome:
     error: BaseException | None = None   # what ended the stream early, if anything
     interrupted: bool = False
     retries: int = 0                     # retries the SDK made before this step's request got through
+
+
+def without_unanswered_server_calls(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`content` without the server tool calls (web search, fetch) whose result never came: the API refuses a
+    history with one (a stream cut or stopped between the call and its result)."""
+    answered = {block.get("tool_use_id") for block in content if str(block.get("type", "")).endswith("_tool_result")}
+    return [block for block in content if block.get("type") != "server_tool_use" or block.get("id") in answered]
 
 
 def keepable(block: dict[str, Any], finished: bool) -> bool:
@@ -302,6 +309,8 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
         outcome.usage = Usage.from_sdk(snapshot.usage)
         outcome.content = [scrub_block(block, scrub) for block, finished in message.content()
                            if keepable(block, finished or outcome.complete)]
+        if not outcome.complete:
+            outcome.content = without_unanswered_server_calls(outcome.content)
     return outcome
 
 

@@ -15,7 +15,7 @@ from claude_magic.core.settings import Settings, TurnOptions
 from claude_magic.core.turn_settings import turn_settings
 from claude_magic.engines.claude_code.options import session_options
 from claude_magic.session import Session
-from claude_magic.testing import LocalServer, Reply, cite, text, web_fetch, web_search
+from claude_magic.testing import Drop, LocalServer, Reply, cite, text, web_fetch, web_search
 from claude_magic.views.markdown_export import transcript_markdown
 from claude_magic.views.static import static_html
 from claude_magic.views.transcript import Transcript
@@ -176,3 +176,18 @@ def test_magic_flags_and_trait(web_server: LocalServer, ipython_shell: Any, monk
     with pytest.raises(Exception, match="server_tools takes"):
         magic.server_tools = ["code_execution"]
     assert UsageError  # the magic's errors are UsageErrors (one line)
+
+
+@pytest.mark.parametrize("after", [6, 8])
+def test_a_stream_cut_between_a_search_and_its_result_leaves_a_valid_conversation(web_server: LocalServer,
+                                                                                  after: int) -> None:
+    """6 events: the call is complete, its result not sent; 8: the result too (both kept)."""
+    session = web_session(web_server)
+    web_server.queue(Reply(web_search("rsrp"), text("Partial answer."), fault=Drop(after, reset=False)))
+    cut = session.ask("look it up")
+    assert cut.status == "cut_off"
+    kept = [b["type"] for m in session.conversation().messages if m["role"] == "assistant" for b in m["content"]]
+    assert kept == ([] if after == 6 else ["server_tool_use", "web_search_tool_result"])
+    web_server.queue(Reply("Fine now."))
+    assert ask(session, "try again").text == "Fine now."
+    assert web_server.rejections == []
