@@ -62,7 +62,7 @@ def main() -> None:
     print(f"{arguments.turns} turns, a {size / 1024 / 1024:.1f} MB PDF attached to the first")
     for label, total, messages, other, uploads, elapsed in rows:
         print(f"  {label:36} sent {total / 1024 / 1024:8.1f} MB = {total / size:5.2f} × the file "
-              f"(messages {messages / 1024 / 1024:.1f} MB, uploads and other {other / 1024 / 1024:.1f} MB, "
+              f"(messages {messages / 1024:,.0f} kB, uploads and other {other / 1024 / 1024:.1f} MB, "
               f"{uploads} upload(s)), {elapsed:.1f} s")
     ratio = rows[0][1] / size
     print(f"Files API: {ratio:.3f} × the attachment (target ≤ {TARGET}): {'met' if ratio <= TARGET else 'NOT met'}; "
