@@ -131,3 +131,16 @@ def test_the_threshold(claude_server: LocalServer, tmp_path: Path, above: int | 
     session = Session(local_settings(claude_server, context_window_check=False, files_api_above=above))
     assert session.ask(prompt_with(pdf(tmp_path, 2 * MB), "Read it.")).ok
     assert claude_server.files.uploads == 0
+
+
+def test_an_unchanged_cell_with_a_large_attachment_replays_without_upload_or_request(claude_server: LocalServer,
+                                                                                     tmp_path: Path) -> None:
+    from claude_magic.core.settings import TurnOptions
+
+    session = Session(local_settings(claude_server, context_window_check=False))
+    cell = TurnOptions(cell_id="A", in_cell=True)
+    prompt = prompt_with(pdf(tmp_path, 2 * MB), "Read it.")
+    assert session.ask(prompt, options=cell).ok
+    requests, uploads = len(claude_server.requests), claude_server.files.uploads
+    again = session.ask(prompt, options=cell)
+    assert again.replayed and len(claude_server.requests) == requests and claude_server.files.uploads == uploads

@@ -191,3 +191,19 @@ def test_a_stream_cut_between_a_search_and_its_result_leaves_a_valid_conversatio
     web_server.queue(Reply("Fine now."))
     assert ask(session, "try again").text == "Fine now."
     assert web_server.rejections == []
+
+
+def test_the_terminal_view_prints_calls_markers_and_sources(web_server: LocalServer) -> None:
+    import io
+
+    from claude_magic.views.terminal import TerminalView
+
+    stream = io.StringIO()
+    session = web_session(web_server)
+    web_server.queue(cited_turn())
+    session.ask(f"merge? {DOCS}", emit=TerminalView(stream, color=False))
+    printed = stream.getvalue()
+    assert "🔎 Web search: `pandas merge how left`" in printed and "3 search result(s)" in printed
+    assert "Use `how='left'` [1]" in printed and "check keys with `validate`. [2][1]" in printed
+    assert f"1. [Merge, join, concatenate — pandas]({DOCS})" in printed
+    assert printed.index("Sources") < printed.index("1 search, 1 fetch")
