@@ -157,7 +157,6 @@ def _check_messages(messages: object, signature_ok: SignatureCheck) -> None:
         raise RequestRejected("messages: at least one user message is required")
     _check_final_prefill(conversation)
     _check_tool_pairing(conversation)
-    _check_server_tool_pairing(conversation)
 
 
 def _check_system_message(index: int, message: dict[str, Any]) -> None:
@@ -269,17 +268,3 @@ def _check_tool_pairing(messages: list[Any]) -> None:
                 f"immediately after: {', '.join(missing)}. Each `tool_use` block must have a corresponding "
                 "`tool_result` block in the next message."
             )
-
-
-def _check_server_tool_pairing(messages: list[Any]) -> None:
-    """A server tool call (`server_tool_use`) goes back with its result block, in the same assistant message."""
-    for index, message in enumerate(messages):
-        if message["role"] != "assistant":
-            continue
-        answered = {b.get("tool_use_id") for _, b in _blocks_of(message, "web_search_tool_result")}
-        answered |= {b.get("tool_use_id") for _, b in _blocks_of(message, "web_fetch_tool_result")}
-        for position, use in _blocks_of(message, "server_tool_use"):
-            if use.get("name") in ("web_search", "web_fetch") and use.get("id") not in answered:
-                raise RequestRejected(
-                    f"messages.{index}.content.{position}: `{use.get('name')}` tool use with id {use.get('id')} was "
-                    f"found without a corresponding `{use.get('name')}_tool_result` block")

@@ -181,7 +181,8 @@ def test_magic_flags_and_trait(web_server: LocalServer, ipython_shell: Any, monk
 @pytest.mark.parametrize("after", [6, 8])
 def test_a_stream_cut_between_a_search_and_its_result_leaves_a_valid_conversation(web_server: LocalServer,
                                                                                   after: int) -> None:
-    """6 events: the call is complete, its result not sent; 8: the result too (both kept)."""
+    """6 events: the call is complete, its result not sent (the call is dropped: it never ran); 8: the result
+    too (both kept)."""
     session = web_session(web_server)
     web_server.queue(Reply(web_search("rsrp"), text("Partial answer."), fault=Drop(after, reset=False)))
     cut = session.ask("look it up")
