@@ -163,13 +163,16 @@ def test_magic_flags_and_trait(web_server: LocalServer, ipython_shell: Any, monk
     magic = shell.magics_manager.registry["ClaudeMagic"]
     monkeypatch.setattr(magic, "replay", False)
     monkeypatch.setattr(magic, "server_tools", [{"name": "web_search", "max_uses": 2, "blocked_domains": ["x.com"]}])
-    web_server.queue(Reply("ok"), Reply("ok"), Reply("ok"))
+    web_server.queue(Reply("ok"), Reply("ok"), Reply("ok"), Reply("ok"))
     shell.run_cell_magic("claude", "--new", "no web here?")
     shell.run_cell_magic("claude", "--new --web", "web please")
     shell.run_cell_magic("claude", "--new --no-web", "no web")
+    import claude_magic
+
+    claude_magic.ask("from Python", web=True, new=True, display=False)
     offered = [[t.get("name") for t in body.get("tools") or [] if t.get("type", "").startswith("web_")]
                for body in web_server.message_requests]
-    assert offered == [["web_search"], ["web_search", "web_fetch"], []]
+    assert offered == [["web_search"], ["web_search", "web_fetch"], [], ["web_search", "web_fetch"]]
     assert web_server.message_requests[0]["tools"][-1]["max_uses"] == 2
     with pytest.raises(Exception, match="allowed_domains and blocked_domains"):
         magic.server_tools = [{"name": "web_search", "allowed_domains": ["a"], "blocked_domains": ["b"]}]
