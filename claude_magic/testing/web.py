@@ -22,6 +22,7 @@ as the API refuses tampered results.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import threading
@@ -41,7 +42,8 @@ _SEARCH_RESULTS = 5
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the corpus: what a search finds and a fetch returns."""
+    """One page of the corpus: what a search finds and a fetch returns (`media_type="application/pdf"`: `text`
+    holds the PDF's bytes as latin-1 text and the fetch returns it as a base64 PDF document)."""
 
     url: str
     title: str
@@ -208,8 +210,11 @@ class WebCorpus:
         page = self.pages.get(url)
         if page is None:
             return self._error(kind, call, "url_not_accessible"), False
-        document: dict[str, Any] = {"type": "document", "title": page.title,
-                                    "source": {"type": "text", "media_type": "text/plain", "data": page.text}}
+        source = ({"type": "base64", "media_type": "application/pdf",
+                   "data": base64.b64encode(page.text.encode("latin-1", "replace")).decode("ascii")}
+                  if page.media_type == "application/pdf" else
+                  {"type": "text", "media_type": "text/plain", "data": page.text})
+        document: dict[str, Any] = {"type": "document", "title": page.title, "source": source}
         citations = tool.get("citations")
         if isinstance(citations, dict) and citations.get("enabled"):
             document["citations"] = {"enabled": True}

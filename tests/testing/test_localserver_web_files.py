@@ -136,3 +136,14 @@ def test_files_list_pages(claude_server: LocalServer, client: anthropic.Anthropi
     assert [f.id for f in page.data] == made[:2] and page.next_page
     everything = [f.id for f in client.beta.files.list(limit=2, betas=[BETA])]   # iterating pages on
     assert everything == made
+
+
+def test_a_fetched_pdf_comes_back_as_a_base64_document(claude_server: LocalServer, client: anthropic.Anthropic) -> None:
+    import base64
+
+    claude_server.web.add("https://docs.example.org/spec.pdf", "Spec", "%PDF-1.4 spec", media_type="application/pdf")
+    claude_server.queue(Reply(web_fetch("https://docs.example.org/spec.pdf"), "ok"))
+    ask = [{"role": "user", "content": "Read https://docs.example.org/spec.pdf"}]
+    message = streamed(client, tools=[FETCH], messages=ask)
+    source = message.content[1].content.content.source
+    assert source.type == "base64" and base64.b64decode(source.data) == b"%PDF-1.4 spec"
