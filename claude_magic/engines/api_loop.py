@@ -90,7 +90,7 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
         emit(StepStarted(step))
         outcome = stream_step(client, params, step, emit, cancellation)
         if outcome.error is not None and not outcome.started and request.uploads is not None \
-                and request.uploads.recover(outcome.error):          # a file the API no longer has: upload it again
+                and request.uploads.recover(client, outcome.error):          # a file the API no longer has: upload it again
             params = _with_files(client, request, build_params(conversation.snapshot(), settings, tools))
             outcome = stream_step(client, params, step, emit, cancellation)
         result.steps += 1
@@ -150,10 +150,18 @@ def _with_files(client: Any, request: TurnRequest, params: dict[str, Any]) -> di
     try:
         return uploads.prepare(client, params, above)
     except anthropic.APIStatusError as error:
-        uploads.unavailable(client)
-        request.emit(Notice(f"Attachments are sent inline in this session: the Files API upload failed ({error.status_code}: "
-                            f"{redact(str(getattr(error, 'message', error)))[:200]}).", "warning"))
-        return params
+        said = f"({error.status_code}: {redact(str(getattr(error, 'message', error)))[:200]})"
+        if error.status_code in (400, 404, 405, 413, 415):      # this server does not take the upload
+            uploads.unavailable(client)
+            request.emit(Notice(f"Attachments are sent inline in this session: the Files API upload failed {said}.",
+                                "warning"))
+        else:                                                  # a key, rate or server problem: the request says
+            request.emit(Notice(f"The attachment is sent inline this time: the Files API upload failed {said}.",
+                                "warning"))
+    except (anthropic.APIError, ValueError) as error:     # no connection (the request will say so), bad base64
+        request.emit(Notice(f"The attachment is sent inline this time: the Files API upload failed "
+                            f"({type(error).__name__}).", "warning"))
+    return params
 
 
 def _context_check(client: Any, params: dict[str, Any], catalog: ModelCatalog) -> tuple[str, str]:

@@ -131,17 +131,34 @@ class FileUploads:
         """The server refused an upload: send this credential's attachments inline from now on."""
         self._unavailable.add(credential_digest(client))
 
-    def recover(self, error: BaseException | None) -> bool:
-        """Forget the files a refused request names (gone from the API); True when any was, so ask again."""
+    def recover(self, client: Any, error: BaseException | None) -> bool:
+        """Forget this credential's files that a refused request shows to be gone (named in the error, or no longer
+        found when asked); True when any was, so the request is worth sending again."""
         message = str(getattr(error, "message", "") or error or "")
         status = getattr(error, "status_code", None)
         if status not in (400, 404) or "file" not in message.lower():
             return False
+        credential = credential_digest(client)
         with self._lock:
-            gone = [key for key, upload in self._uploads.items() if upload.file_id in message]
+            mine = [(key, upload) for key, upload in self._uploads.items() if key[0] == credential]
+        gone = [key for key, upload in mine if upload.file_id in message or not self._exists(client, upload.file_id)]
+        with self._lock:
             for key in gone:
-                del self._uploads[key]
+                self._uploads.pop(key, None)
         return bool(gone)
+
+    @staticmethod
+    def _exists(client: Any, file_id: str) -> bool:
+        """Whether the API still has the file (True when it cannot tell: nothing is forgotten on a guess)."""
+        import anthropic
+
+        try:
+            client.beta.files.retrieve_metadata(file_id, betas=[FILES_BETA])
+        except anthropic.NotFoundError:
+            return False
+        except anthropic.APIError:
+            return True
+        return True
 
     def forget(self, keep_digests: set[str] | None = None) -> list[Upload]:
         """Drop (and return) the uploads whose content is not in `keep_digests` (None: all of them)."""

@@ -144,3 +144,25 @@ def test_an_unchanged_cell_with_a_large_attachment_replays_without_upload_or_req
     requests, uploads = len(claude_server.requests), claude_server.files.uploads
     again = session.ask(prompt, options=cell)
     assert again.replayed and len(claude_server.requests) == requests and claude_server.files.uploads == uploads
+
+
+def test_a_refusal_that_does_not_name_the_file_is_checked_with_the_api(claude_server: LocalServer,
+                                                                       tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    session = Session(local_settings(claude_server, context_window_check=False))
+    assert session.ask(prompt_with(pdf(tmp_path, 2 * MB), "Read it.")).ok
+    client = session.clients.get(session.settings)
+    vague = SimpleNamespace(status_code=400, message="A file in this request is no longer available.")
+    assert not session.uploads.recover(client, vague)              # still there: nothing forgotten on a guess
+    assert not session.uploads.recover(client, SimpleNamespace(status_code=400, message="max_tokens too big"))
+    claude_server.files.expire(claude_server.files.ids[0])
+    assert session.uploads.recover(client, vague) and session.uploads.uploads == []
+
+
+def test_forget_deletes_the_uploads_and_says_so(claude_server: LocalServer, tmp_path: Path) -> None:
+    session = Session(local_settings(claude_server, context_window_check=False))
+    assert session.ask(prompt_with(pdf(tmp_path, 2 * MB), "Read it.")).ok
+    said = run_command(session, ["forget"])
+    assert "Deleted 1 uploaded file(s) no longer used (Files API)." in said
+    assert claude_server.files.ids == [] and session.uploads.uploads == []
