@@ -83,7 +83,7 @@ def _settings(base: Settings, *, model: str | None, system: str | None, max_toke
     from ..core.turn_settings import turn_settings
 
     settings, _options = turn_settings(base, model=model, system=system, max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
-                                       think=think, effort=effort)
+                                       think=think, effort=effort, web=False)   # rows never search the web (cost)
     if think is None and effort is None:
         settings = settings.with_options(thinking="off")
     if max_retries is not None and max_retries < 0:

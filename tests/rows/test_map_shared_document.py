@@ -19,7 +19,13 @@ def test_a_shared_document_is_uploaded_once_for_every_row_live_and_batch(shell: 
     report = tmp_path / "policy.pdf"
     report.write_bytes(b"%PDF-1.4\n" + os.urandom(50_000))
     data = pd.DataFrame({"text": [f"claim {i}" for i in range(6)]})
-    live = claude_magic.map("Is this covered by the policy? {text}", data, mode="live", progress=False, attach=report)
+    magic = shell.magics_manager.registry["ClaudeMagic"]
+    magic.server_tools = ["web_search"]                        # the session's web setting is not for rows
+    try:
+        live = claude_magic.map("Is this covered by the policy? {text}", data, mode="live", progress=False,
+                                attach=report)
+    finally:
+        magic.server_tools = []
     assert (live.frame["status"] == "ok").all()
     assert claude_server.files.uploads == 1
     file_id = claude_server.files.ids[0]
@@ -29,6 +35,7 @@ def test_a_shared_document_is_uploaded_once_for_every_row_live_and_batch(shell: 
         first = request.body["messages"][0]["content"][0]
         assert first == {"type": "document", "title": "policy.pdf", "source": {"type": "file", "file_id": file_id}}
         assert BETA in request.headers.get("anthropic-beta", "")
+        assert "tools" not in request.body
     assert claude_server.rejections == []
 
     batch = claude_magic.map("Summarize the policy for {text}", data, mode="batch", progress=False, attach=report)
