@@ -23,6 +23,7 @@ __all__ = ["FILES_BETA", "FileUploads", "Upload", "attached_digests", "delete_up
 
 FILES_BETA = "files-api-2025-04-14"
 _KINDS = ("document", "image")
+_DIGESTS = 32               # attachment digests remembered
 _SUFFIX = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif",
            "image/webp": ".webp", "text/plain": ".txt"}
 
@@ -45,6 +46,10 @@ def credential_digest(client: Any) -> str:
     return hashlib.sha256(f"{secret}\n{getattr(client, 'base_url', '')}".encode()).hexdigest()[:16]
 
 
+def _sha256(data: str) -> str:
+    return hashlib.sha256(data.encode("ascii", "surrogatepass")).hexdigest()
+
+
 def _decoded_size(data: str) -> int:
     return len(data) * 3 // 4 - data[-2:].count("=")
 
@@ -57,6 +62,7 @@ class FileUploads:
         self._lock = threading.Lock()
         self.bytes_uploaded = 0
         self._unavailable: set[str] = set()     # credentials whose server refused an upload: send inline
+        self._digests: dict[int, tuple[str, str]] = {}   # id(data) -> (data, sha256): ~25 ms saved per 10 MB a step
 
     @property
     def uploads(self) -> list[Upload]:
@@ -103,6 +109,18 @@ class FileUploads:
         headers["anthropic-beta"] = ",".join(dict.fromkeys(betas))
         return {**params, "messages": changed, "extra_headers": headers}
 
+    def _digest(self, data: str) -> str:
+        """sha256 of an attachment's base64, remembered for the string itself (the conversation keeps the same
+        string object from step to step; the identity check makes a reused id harmless)."""
+        known = self._digests.get(id(data))
+        if known is not None and known[0] is data:
+            return known[1]
+        digest = _sha256(data)
+        if len(self._digests) >= _DIGESTS:
+            self._digests.clear()
+        self._digests[id(data)] = (data, digest)
+        return digest
+
     def upload(self, client: Any, block: dict[str, Any]) -> dict[str, Any]:
         """`block` (a base64 document or image) sent by file id, uploading it unless this credential already did."""
         file_id = self._file_id(client, credential_digest(client), block)
@@ -110,7 +128,7 @@ class FileUploads:
 
     def _file_id(self, client: Any, credential: str, block: dict[str, Any]) -> str:
         source = block["source"]
-        digest = hashlib.sha256(source["data"].encode("ascii", "surrogatepass")).hexdigest()
+        digest = self._digest(source["data"])
         with self._lock:
             known = self._uploads.get((credential, digest))
         if known is not None:
@@ -167,6 +185,7 @@ class FileUploads:
                        if keep_digests is None or upload.digest not in keep_digests]
             for key, _upload in dropped:
                 del self._uploads[key]
+            self._digests.clear()               # let go of attachments the conversations may have dropped
         return [upload for _key, upload in dropped]
 
 
@@ -178,7 +197,7 @@ def attached_digests(messages: list[dict[str, Any]]) -> set[str]:
         for block in content if isinstance(content, list) else []:
             source = block.get("source") if isinstance(block, dict) else None
             if isinstance(source, dict) and source.get("type") == "base64" and isinstance(source.get("data"), str):
-                found.add(hashlib.sha256(source["data"].encode("ascii", "surrogatepass")).hexdigest())
+                found.add(_sha256(source["data"]))
     return found
 
 
