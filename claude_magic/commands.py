@@ -92,7 +92,7 @@ def _drop_unused_uploads(session: Session) -> str:
         deleted, problems = delete_uploads(session.clients.get(session.settings), unused)
     except ClaudeMagicError as error:
         return f" {len(unused)} uploaded file(s) are no longer used but could not be deleted: {error}"
-    line = f" Deleted {deleted} uploaded file(s) no longer used (Files API)."
+    line = f" Deleted {len(deleted)} uploaded file(s) no longer used (Files API)."
     return line + (f" Not deleted: {'; '.join(problems)}." if problems else "")
 
 
@@ -106,8 +106,9 @@ def files(session: Session, arguments: list[str]) -> str:
     if not uploads:
         return "This session uploaded no files (attachments above ClaudeMagic.files_api_above go through the Files API)."
     if arguments == ["--delete"]:
-        deleted, problems = delete_uploads(session.clients.get(session.settings), session.uploads.forget())
-        return f"Deleted {deleted} uploaded file(s)." + (f" Not deleted: {'; '.join(problems)}." if problems else "")
+        deleted, problems = delete_uploads(session.clients.get(session.settings), uploads)
+        session.uploads.discard(deleted)
+        return f"Deleted {len(deleted)} uploaded file(s)." + (f" Not deleted: {'; '.join(problems)}." if problems else "")
     rows = ["| file | size | file id |", "|---|---:|---|"]
     rows += [f"| {_cell(item.filename)} | {item.size / 1024 / 1024:.1f} MB | `{item.file_id}` |" for item in uploads]
     return "\n".join(rows)

@@ -178,6 +178,13 @@ class FileUploads:
             return True
         return True
 
+    def discard(self, uploads: list[Upload]) -> None:
+        """Forget these uploads (deleted from the API)."""
+        ids = {upload.file_id for upload in uploads}
+        with self._lock:
+            for key in [key for key, upload in self._uploads.items() if upload.file_id in ids]:
+                del self._uploads[key]
+
     def forget(self, keep_digests: set[str] | None = None) -> list[Upload]:
         """Drop (and return) the uploads whose content is not in `keep_digests` (None: all of them)."""
         with self._lock:
@@ -201,20 +208,26 @@ def attached_digests(messages: list[dict[str, Any]]) -> set[str]:
     return found
 
 
-def delete_uploads(client: Any, uploads: list[Upload]) -> tuple[int, list[str]]:
-    """Delete `uploads` from the API: (how many were deleted or already gone, one line per other failure)."""
+def delete_uploads(client: Any, uploads: list[Upload]) -> tuple[list[Upload], list[str]]:
+    """Delete `uploads` from the API with `client`: (those deleted or already gone, one line per other). An upload
+    made with another credential is left alone (the API would not find it, and "not found" is no deletion)."""
     import anthropic
 
-    deleted, problems = 0, []
+    credential = credential_digest(client)
+    deleted: list[Upload] = []
+    problems: list[str] = []
     for upload in uploads:
+        if upload.credential != credential:
+            problems.append(f"{upload.filename} ({upload.file_id}): uploaded with another credential")
+            continue
         try:
             client.beta.files.delete(upload.file_id, betas=[FILES_BETA])
         except anthropic.NotFoundError:
-            deleted += 1                            # already gone: nothing left to remove
+            deleted.append(upload)                  # already gone: nothing left to remove
         except anthropic.APIError as error:
             problems.append(f"{upload.filename} ({upload.file_id}): {type(error).__name__}")
         else:
-            deleted += 1
+            deleted.append(upload)
     return deleted, problems
 
 

@@ -166,3 +166,16 @@ def test_forget_deletes_the_uploads_and_says_so(claude_server: LocalServer, tmp_
     said = run_command(session, ["forget"])
     assert "Deleted 1 uploaded file(s) no longer used (Files API)." in said
     assert claude_server.files.ids == [] and session.uploads.uploads == []
+
+
+def test_uploads_belong_to_their_credential(claude_server: LocalServer, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    session = Session(local_settings(claude_server, context_window_check=False))
+    prompt = prompt_with(pdf(tmp_path, 2 * MB), "Read it.")
+    assert session.ask(prompt).ok
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-another-key-for-this-test")
+    assert session.ask("Again, with another key.").ok
+    assert claude_server.files.uploads == 2                  # the same content, uploaded again for this key
+    said = run_command(session, ["files", "--delete"])
+    assert "Deleted 1 uploaded file(s)." in said and "uploaded with another credential" in said
+    assert len(claude_server.files.ids) == 1 and len(session.uploads.uploads) == 1
