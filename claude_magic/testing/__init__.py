@@ -9,6 +9,9 @@ with LocalServer() as server:
     ...
 ```
 
+Web search and fetch are answered from `server.web` (a corpus the test fills: `web.py`, with `web_search`,
+`web_fetch` and `cite` in replies); the Files API lives in `server.files` (`files.py`).
+
 `python -m claude_magic.testing` runs one from the command line. Standard library only.
 """
 
