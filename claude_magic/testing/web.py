@@ -16,8 +16,9 @@ the server answers 500 and keeps the error), `max_uses` turns later calls into `
 that appeared nowhere before (the user's messages, earlier results) is `url_not_in_prior_context`, one the
 corpus lacks `url_not_accessible`. Successful calls are counted in `usage.server_tool_use`. Citations made
 with `cite(url, cited_text)` get the page's title and an opaque `encrypted_index`. Search results carry an
-opaque `encrypted_content` that the server remembers: a later request that sends one back altered is refused,
-as the API refuses tampered results.
+opaque `encrypted_content` that the server remembers: a later request that sends one back altered is refused
+(our assumption of what the API does with tampered results). A paused turn (`pause_turn`) may end with a call
+that has not run yet; when it comes back for continuation, the next reply starts with that call's result.
 """
 
 from __future__ import annotations
@@ -102,6 +103,26 @@ def _text_of(value: Any) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A web call at the end of a paused turn sent back for continuation, not run yet: answered first."""
+
+    call: WebCall
+
+
+def _pending_calls(body: dict[str, Any], tools: dict[Any, dict[str, Any]]) -> list[_Pending]:
+    """The offered web calls without a result in the request's last message, when it is Claude's (a paused turn
+    sent back as it was)."""
+    messages = body.get("messages") or []
+    last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+    content = last.get("content") if last.get("role") == "assistant" else None
+    blocks = [item for item in content if isinstance(item, dict)] if isinstance(content, list) else []
+    answered = {item.get("tool_use_id") for item in blocks if str(item.get("type", "")).endswith("_tool_result")}
+    return [_Pending(WebCall(str(item["name"]), dict(item.get("input") or {}), str(item["id"])))
+            for item in blocks if item.get("type") == "server_tool_use" and item.get("name") in tools
+            and item.get("id") not in answered and isinstance(item.get("id"), str)]
+
+
 class WebCorpus:
     """The pages the local server's web tools know, and the opaque values it has handed out."""
 
@@ -150,19 +171,23 @@ class WebCorpus:
 
     def resolve(self, reply: Reply, body: dict[str, Any]) -> Reply:
         """`reply` with its `WebCall`s answered and its web citations completed (unchanged if it has neither)."""
-        blocks: list[Any] = list(reply.blocks)
-        if not any(isinstance(item, WebCall) for item in blocks) and not any(
-                isinstance(item, TextBlock) and item.citations for item in blocks):
-            return reply
         tools = {tool.get("name"): tool for tool in body.get("tools") or []
                  if isinstance(tool, dict) and str(tool.get("type", "")).startswith(("web_search_", "web_fetch_"))}
+        blocks: list[Any] = [*_pending_calls(body, tools), *reply.blocks]
+        if not any(isinstance(item, (WebCall, _Pending)) for item in blocks) and not any(
+                isinstance(item, TextBlock) and item.citations for item in blocks):
+            return reply
         seen = set(_URL.findall(_text_of([m.get("content") for m in body.get("messages") or []
                                          if isinstance(m, dict)])))
         uses = {"web_search": 0, "web_fetch": 0}
         billed = {"web_search_requests": 0, "web_fetch_requests": 0}
         out: list[Any] = []
         for item in blocks:
-            if isinstance(item, WebCall):
+            if isinstance(item, _Pending):            # a paused turn's call that had not run: its result first
+                result, ok = self._answer(item.call, tools[item.call.name], 1, seen)
+                billed[f"{item.call.name}_requests"] += int(ok)
+                out.append(RawBlock(result))
+            elif isinstance(item, WebCall):
                 tool = tools.get(item.name)
                 if tool is None:
                     raise ValueError(f"the script calls {item.name}, but the request did not offer it "

@@ -211,3 +211,17 @@ def test_the_terminal_view_prints_calls_markers_and_sources(web_server: LocalSer
     assert "Use `how='left'` [1]" in printed and "check keys with `validate`. [2][1]" in printed
     assert f"1. [Merge, join, concatenate — pandas]({DOCS})" in printed
     assert printed.index("Sources") < printed.index("1 search, 1 fetch")
+
+
+def test_a_turn_paused_before_its_call_ran_gets_the_result_on_continuation(web_server: LocalServer) -> None:
+    from claude_magic.testing import block
+
+    session = web_session(web_server)
+    call = {"type": "server_tool_use", "id": "srvtoolu_paused", "name": "web_search",
+            "input": {"query": "pandas merge"}}
+    web_server.queue(Reply(text("Let me search."), block(call), stop_reason="pause_turn"), Reply(text("Found it.")))
+    result = ask(session, "search for me")
+    assert result.steps == 2 and result.usage.web_search_requests == 1
+    kinds = [b["type"] for b in session.conversation().messages[1]["content"]]
+    assert kinds == ["text", "server_tool_use", "web_search_tool_result", "text"]
+    assert web_server.rejections == []
