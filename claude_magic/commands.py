@@ -80,38 +80,16 @@ def reset(session: Session, arguments: list[str]) -> str:
 
 def _drop_unused_uploads(session: Session) -> str:
     """Delete the Files API uploads no conversation attaches any more; a sentence saying so (or nothing)."""
-    from .transport.file_uploads import attached_digests, delete_uploads
+    from .file_commands import drop_unused_uploads
 
-    if not session.uploads.uploads:
-        return ""
-    keep = set().union(*(attached_digests(item.messages) for item in session.conversations.values()))
-    unused = session.uploads.forget(keep)
-    if not unused:
-        return ""
-    try:
-        deleted, problems = delete_uploads(session.clients.get(session.settings), unused)
-    except ClaudeMagicError as error:
-        return f" {len(unused)} uploaded file(s) are no longer used but could not be deleted: {error}"
-    line = f" Deleted {len(deleted)} uploaded file(s) no longer used (Files API)."
-    return line + (f" Not deleted: {'; '.join(problems)}." if problems else "")
+    return drop_unused_uploads(session)
 
 
 @command("files", "files [--delete]        attachments this session uploaded (Files API); --delete removes them")
 def files(session: Session, arguments: list[str]) -> str:
-    from .transport.file_uploads import delete_uploads
+    from .file_commands import files_command
 
-    if arguments not in ([], ["--delete"]):
-        raise ClaudeMagicError("usage: %claude files [--delete]")
-    uploads = session.uploads.uploads
-    if not uploads:
-        return "This session uploaded no files (attachments above ClaudeMagic.files_api_above go through the Files API)."
-    if arguments == ["--delete"]:
-        deleted, problems = delete_uploads(session.clients.get(session.settings), uploads)
-        session.uploads.discard(deleted)
-        return f"Deleted {len(deleted)} uploaded file(s)." + (f" Not deleted: {'; '.join(problems)}." if problems else "")
-    rows = ["| file | size | file id |", "|---|---:|---|"]
-    rows += [f"| {_cell(item.filename)} | {item.size / 1024 / 1024:.1f} MB | `{item.file_id}` |" for item in uploads]
-    return "\n".join(rows)
+    return files_command(session, arguments)
 
 
 def _persist(session: Session) -> None:
