@@ -75,7 +75,21 @@ def reset(session: Session, arguments: list[str]) -> str:
     conversation.reset()
     session.replays.clear(name)
     _persist(session)
-    return f"Conversation {name or '(default)'} reset ({turns} turns dropped)."
+    return f"Conversation {name or '(default)'} reset ({turns} turns dropped).{_drop_unused_uploads(session)}"
+
+
+def _drop_unused_uploads(session: Session) -> str:
+    """Delete the Files API uploads no conversation attaches any more; a sentence saying so (or nothing)."""
+    from .file_commands import drop_unused_uploads
+
+    return drop_unused_uploads(session)
+
+
+@command("files", "files [--delete]        attachments this session uploaded (Files API); --delete removes them")
+def files(session: Session, arguments: list[str]) -> str:
+    from .file_commands import files_command
+
+    return files_command(session, arguments)
 
 
 def _persist(session: Session) -> None:
@@ -166,6 +180,9 @@ def usage(session: Session, arguments: list[str]) -> str:
                 f"{total.cache_read_input_tokens:,} | {total.output_tokens:,} | {_dollars(session_cost)} |")
     if partial:
         rows += ["", "—: a turn used a model without a known price (`%config ClaudeMagic.prices` sets one)."]
+    if total.web_search_requests or total.web_fetch_requests:
+        rows += ["", f"Web: {total.web_search_requests:,} search(es), billed per search on top of tokens (in the "
+                 f"costs above; $10 per 1,000 by default), {total.web_fetch_requests:,} fetch(es) (tokens only)."]
     return "\n".join(rows)
 
 
@@ -264,11 +281,11 @@ def forget(session: Session, arguments: list[str]) -> str:
             item.reset()
         session.replays.clear()
         return (f"Forgot {turns} turns in {len(conversations)} conversations (no store is kept for this "
-                "session); the next cells ask afresh.")
+                f"session); the next cells ask afresh.{_drop_unused_uploads(session)}")
     conversations, turns, deleted = store.forget()
     where = f"deleted {store.path}" if deleted else f"nothing was saved at {store.path}"
     return (f"Forgot {turns} turn{'s' if turns != 1 else ''} in {conversations} conversation"
-            f"{'s' if conversations != 1 else ''} ({where}); the next cells ask afresh.")
+            f"{'s' if conversations != 1 else ''} ({where}); the next cells ask afresh.{_drop_unused_uploads(session)}")
 
 
 @command("chats", "chats                   list the conversations (the default one has no name)")

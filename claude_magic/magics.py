@@ -109,6 +109,27 @@ class ClaudeMagic(Magics):
                            "limit): the API engine sends no request past it; Claude Code gets it as the Agent "
                            "SDK's max_budget_usd.").tag(config=True)
 
+    server_tools = List(Union([Unicode(), Dict()]), help="The API's server tools offered on every turn: "
+                        "'web_search', 'web_fetch', or dicts with options, e.g. [{'name': 'web_search', 'max_uses': 3, "
+                        "'allowed_domains': ['pandas.pydata.org']}, 'web_fetch']. `%%claude --web` turns both on for "
+                        "one cell, `--no-web` none. Claude Code: its WebSearch / WebFetch, asked per tool_policies."
+                        ).tag(config=True)
+
+    files_api_above = CInt(1024 * 1024, allow_none=True, help="Attachments (PDFs, images) larger than this many "
+                           "bytes are uploaded once through the Files API and sent by file id in every later "
+                           "request, instead of again as base64; None: always inline. API engine only."
+                           ).tag(config=True)
+
+    @validate("server_tools")
+    def _valid_server_tools(self, proposal: Any) -> Any:
+        from .transport.server_tools import server_tool_names
+
+        try:
+            server_tool_names(proposal["value"])
+        except ConfigurationError as error:
+            raise TraitError(str(error)) from None
+        return proposal["value"]
+
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         self._tool_config_pending = True
         self._store_pending = True
@@ -293,6 +314,8 @@ class ClaudeMagic(Magics):
     @argument("-a", "--attach", action="append", metavar="SPEC",
               help="Attach files (images, PDFs, text), variables (figures, PIL images, bytes) or `figure` "
                    "(the current matplotlib figure); repeat or separate with commas.")
+    @argument("--cite", action="store_true", help="Turn citations on for the attached PDFs and text files: the "
+              "answer points at pages and passages, listed under it.")
     @argument("-f", "--format", choices=["markdown", "code"], default="markdown",
               help="`code`: answer with one code cell, inserted below (never run).")
     @argument("--code", action="store_true", help="Same as `-f code`.")
@@ -300,6 +323,9 @@ class ClaudeMagic(Magics):
     @argument("--cache-ttl", choices=CACHE_TTLS, help="Prompt-cache lifetime for this cell.")
     @argument("--fresh", action="store_true", help="Ask Claude even if this cell's recorded answer could be "
               "replayed (ClaudeMagic.replay).")
+    @argument("--web", action="store_true", default=None, help="Let Claude search and fetch web pages for this "
+              "cell (web_search, web_fetch; ClaudeMagic.server_tools sets their options).")
+    @argument("--no-web", dest="web", action="store_false", default=None, help="No web tools for this cell.")
     @argument("--engine", choices=ENGINE_NAMES,
               help="Who answers this cell: the Messages API, Claude Code, or auto (ClaudeMagic.engine).")
     @argument("--schema", metavar="NAME", help="Answer as JSON fitting this schema (a pydantic model, dataclass, "
@@ -339,7 +365,7 @@ class ClaudeMagic(Magics):
                 max_tokens=arguments.max_tokens, think=arguments.think, effort=arguments.effort,
                 cache_ttl=arguments.cache_ttl, no_cache=arguments.no_cache, chat=arguments.chat,
                 new=arguments.new, tools=tools, cell_id=_cell_id(self.shell), engine=arguments.engine,
-                fresh=arguments.fresh, in_cell=True,
+                fresh=arguments.fresh, in_cell=True, web=arguments.web,
             )
         except ConfigurationError as error:
             raise UsageError(str(error)) from None
@@ -348,7 +374,10 @@ class ClaudeMagic(Magics):
             settings = settings.with_options(output_format=spec.format)
         if arguments.out is not None and not arguments.out.isidentifier():
             raise UsageError(f"--out takes a variable name, not {arguments.out!r}")
-        prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget)
+        if arguments.cite and not arguments.attach:
+            raise UsageError("--cite cites attached documents: add --attach FILE (PDF or text)")
+        prompt = build_prompt(text, self.shell, split_specs(arguments.attach), budget=settings.tool_result_budget,
+                              cite=arguments.cite)
         if code:        # in the cell's own turn, not the system prompt: the cached prefix stays intact
             from .notebook.code_cells import with_code_instruction
 

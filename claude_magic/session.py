@@ -18,6 +18,7 @@ from .engines.base import Engine, Toolbox, TurnRequest
 from .replay.planner import ReplayPlanner
 from .transport.client import ClientFactory
 from .transport.context_window import ModelCatalog
+from .transport.file_uploads import FileUploads
 
 if TYPE_CHECKING:
     from .store.seams import SessionStore
@@ -44,6 +45,7 @@ class Session:
         self.engines: dict[str, Engine] = {}
         self.replays = ReplayPlanner()  # restored conversations matched in order (claude_magic.replay)
         self.store: SessionStore | None = None   # the notebook's store when persistence is on (claude_magic.store)
+        self.uploads = FileUploads()    # large attachments sent through the Files API (transport.file_uploads)
         self._locks: dict[str, threading.Lock] = {}
         self._state_lock = threading.Lock()
 
@@ -84,7 +86,7 @@ class Session:
                 conversation=conversation, prompt=content, prompt_text=text, settings=settings,
                 tool_names=options.tools, cell_id=options.cell_id, emit=emit or _ignore,
                 cancellation=cancellation, tool_context=tool_context, prices=self.prices,
-                catalog=self.catalog, toolbox=self.toolbox, spent=self.cost,
+                catalog=self.catalog, toolbox=self.toolbox, spent=self.cost, uploads=self.uploads,
             )
             result = self._run(request, options, engine_name, missing)
         finally:

@@ -18,9 +18,12 @@ class Price:
     cache_write_5m: float = 1.25
     cache_write_1h: float = 2.0
     cache_read: float = 0.1
+    web_search_per_1000: float = 10.0      # server web search: USD per 1,000 searches, on top of tokens
 
 
-#: Longest matching prefix of the model id wins. Public list prices, November 2026.
+#: Longest matching prefix of the model id wins. Public list prices, November 2026. Web search is billed per
+#: search on top of tokens (`usage.server_tool_use.web_search_requests`, $10 per 1,000); web fetch costs only
+#: the tokens of the fetched page.
 PRICES: dict[str, Price] = {
     "claude-opus-5-5": Price(4, 20),
     "claude-opus-5": Price(5, 25),
@@ -57,4 +60,4 @@ def cost_of(usage: Usage, model: str, overrides: dict[str, Price] | None = None)
         + usage.cache_read_input_tokens * price.input * price.cache_read
         + usage.output_tokens * price.output
     )
-    return dollars / 1_000_000
+    return dollars / 1_000_000 + usage.web_search_requests * price.web_search_per_1000 / 1000

@@ -88,6 +88,8 @@ class Settings:
     clear_trigger: int = 100_000               # input tokens at which the API clears old tool results
     clear_keep: int = 3                        # the most recent tool uses whose results are never cleared
     max_budget_usd: float | None = None        # the most the kernel's turns may spend (USD), both engines; None: no limit
+    files_api_above: int | None = 1024 * 1024  # attachments above this many bytes go through the Files API; None: never
+    server_tools: tuple[Any, ...] = ()         # "web_search", "web_fetch" or {"name": ..., "max_uses": ...} (server_tools.py)
 
     def __post_init__(self) -> None:
         """Refuse a value no request could use (one line), wherever the settings are made."""

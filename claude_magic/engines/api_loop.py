@@ -87,6 +87,7 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
             conversation.answer_pending("Not run: the session reached ClaudeMagic.max_budget_usd.")
             return
         params = build_params(sent_messages(conversation.messages), settings, tools)   # from the last compaction on
+        params = _with_files(client, request, params)                                # large attachments by file id
         params, support, window = managed_params(client, params, settings, catalog)
         if catalog is not None and settings.context_window_check:
             refusal, pending_answer = _context_check(client, params, catalog)
@@ -96,6 +97,10 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
                 return
         emit(StepStarted(step))
         outcome = stream_step(client, params, step, emit, cancellation)
+        if outcome.error is not None and not outcome.started and request.uploads is not None \
+                and request.uploads.recover(client, outcome.error):          # a file the API no longer has: upload it again
+            params = _with_files(client, request, build_params(conversation.snapshot(), settings, tools))
+            outcome = stream_step(client, params, step, emit, cancellation)
         result.steps += 1
         result.retries += outcome.retries
         result.usage = result.usage + outcome.usage + outcome.compaction_usage   # a compaction is billed apart
@@ -141,6 +146,31 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
     result.error = (f"Stopped after {settings.max_steps} steps (ClaudeMagic.max_steps); the tool results so "
                     "far are kept — ask Claude to continue if you want more.")
     emit(Notice(result.error, "warning"))
+
+
+def _with_files(client: Any, request: TurnRequest, params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with large attachments sent by file id (`transport.file_uploads`); inline, with a note, when the
+    server has no Files API or refuses the upload."""
+    uploads, above = request.uploads, request.settings.files_api_above
+    if uploads is None or above is None:
+        return params
+    import anthropic
+
+    try:
+        return uploads.prepare(client, params, above)
+    except anthropic.APIStatusError as error:
+        said = f"({error.status_code}: {redact(str(getattr(error, 'message', error)))[:200]})"
+        if error.status_code in (400, 404, 405, 413, 415):      # this server does not take the upload
+            uploads.unavailable(client)
+            request.emit(Notice(f"Attachments are sent inline in this session: the Files API upload failed {said}.",
+                                "warning"))
+        else:                                                  # a key, rate or server problem: the request says
+            request.emit(Notice(f"The attachment is sent inline this time: the Files API upload failed {said}.",
+                                "warning"))
+    except (anthropic.APIError, ValueError) as error:     # no connection (the request will say so), bad base64
+        request.emit(Notice(f"The attachment is sent inline this time: the Files API upload failed "
+                            f"({type(error).__name__}).", "warning"))
+    return params
 
 
 def _context_check(client: Any, params: dict[str, Any], catalog: ModelCatalog) -> tuple[str, str]:

@@ -81,6 +81,7 @@ class TurnRequest:
     catalog: ModelCatalog | None = None
     toolbox: Toolbox | None = None
     spent: float = 0.0                            # USD the session's turns spent before this one (max_budget_usd)
+    uploads: Any = None                           # the session's `transport.file_uploads.FileUploads` (Files API)
 
 
 class Engine(Protocol):

@@ -51,13 +51,28 @@ class AttachmentError(ClaudeMagicError):
     """An `--attach` spec that cannot be sent: missing, unsupported, or too large."""
 
 
-def attachment_blocks(specs: Sequence[str], namespace: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One content block per spec, in order (the caller puts them before the prompt text)."""
-    return [attachment_block(spec, namespace) for spec in specs]
+def attachment_blocks(specs: Sequence[str], namespace: Mapping[str, Any], *, cite: bool = False) -> list[dict[str, Any]]:
+    """One content block per spec, in order (the caller puts them before the prompt text). `cite` (`--cite`):
+    PDFs and text become `document` blocks with citations on, so the answer can point at pages and passages
+    (images cannot be cited and stay as they are)."""
+    return [attachment_block(spec, namespace, cite=cite) for spec in specs]
 
 
-def attachment_block(spec: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+def attachment_block(spec: str, namespace: Mapping[str, Any], *, cite: bool = False) -> dict[str, Any]:
     """The content block for one spec: the current figure, a variable or a file."""
+    block = _attachment_block(spec, namespace)
+    raw = block.pop("_raw_text", None)          # a text attachment's own text, for a cited document
+    if not cite:
+        return block
+    if block.get("type") == "document":
+        return {**block, "citations": {"enabled": True}}
+    if raw is None:
+        return block
+    return {"type": "document", "title": Path(spec).name or spec, "citations": {"enabled": True},
+            "source": {"type": "text", "media_type": "text/plain", "data": raw}}
+
+
+def _attachment_block(spec: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
     spec = spec.strip()
     if not spec:
         raise AttachmentError("empty attachment: give a file path, a variable name or `figure`")
@@ -183,7 +198,7 @@ def _data_block(spec: str, label: str, data: bytes, *, media_type: str | None = 
                 "source": {"type": "base64", "media_type": media_type, "data": _base64(data)}}
     if media_type is not None:
         return _image_block(spec, data, media_type)
-    return {"type": "text", "text": _text_attachment(label, data)}
+    return {"type": "text", "text": _text_attachment(label, data), "_raw_text": _decoded(data)}
 
 
 def _image_block(spec: str, data: bytes, media_type: str) -> dict[str, Any]:
@@ -208,6 +223,13 @@ def _check_size(spec: str, media_type: str | None, size: int, start: bytes) -> N
         if size > MAX_TEXT_BYTES:
             raise AttachmentError(f"attachment {spec!r}: the text is {_megabytes(size)}; at most "
                                   f"{_megabytes(MAX_TEXT_BYTES)} of text can be attached: attach an excerpt")
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace")
 
 
 def _text_attachment(label: str, data: bytes) -> str:

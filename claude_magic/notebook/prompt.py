@@ -12,8 +12,8 @@ def split_specs(values: list[str] | None) -> list[str]:
     return [spec.strip() for value in values or [] for spec in value.split(",") if spec.strip()]
 
 
-def build_prompt(cell: str, shell: Any, attach: list[str], *, budget: int) -> list[dict[str, Any]]:
-    """Content blocks for a cell: attachments first, then the interpolated text."""
+def build_prompt(cell: str, shell: Any, attach: list[str], *, budget: int, cite: bool = False) -> list[dict[str, Any]]:
+    """Content blocks for a cell: attachments first (as citable documents with `cite`), then the interpolated text."""
     from .failed_cells import context_namespace
 
     namespace = context_namespace(shell) if shell is not None else {}
@@ -26,5 +26,5 @@ def build_prompt(cell: str, shell: Any, attach: list[str], *, budget: int) -> li
     if attach:
         from .attachments import attachment_blocks
 
-        blocks = attachment_blocks(attach, namespace)
+        blocks = attachment_blocks(attach, namespace, cite=cite)
     return [*blocks, {"type": "text", "text": text}]

@@ -31,7 +31,7 @@ def request_document(messages: list[dict[str, Any]], prompt: list[dict[str, Any]
                      engine: str, tools: list[dict[str, Any]]) -> dict[str, Any]:
     """The request-defining parts as one JSON-ready document (what the fingerprint hashes)."""
     thinking, max_tokens = thinking_param(settings)
-    return {
+    document: dict[str, Any] = {
         "fingerprint": FINGERPRINT_VERSION,
         "engine": engine,
         "model": resolve_model(settings.model, settings.aliases),
@@ -45,6 +45,9 @@ def request_document(messages: list[dict[str, Any]], prompt: list[dict[str, Any]
         "messages": messages,
         "prompt": redact_content(prompt),
     }
+    if settings.server_tools:           # only when on, so that the fingerprints of earlier turns do not change
+        document["server_tools"] = list(settings.server_tools)
+    return document
 
 
 def request_fingerprint(messages: list[dict[str, Any]], prompt: list[dict[str, Any]], settings: Settings,

@@ -50,7 +50,8 @@ def encode_requests(jobs: Iterable[Job]) -> tuple[list[Encoded], Finished]:
     refused: Finished = []
     for job in jobs:
         try:
-            encoded.append((job, _ENCODER.encode({"custom_id": job.id, "params": job.params}).encode()))
+            params = {key: value for key, value in job.params.items() if key != "extra_headers"}   # sent as headers
+            encoded.append((job, _ENCODER.encode({"custom_id": job.id, "params": params}).encode()))
         except (TypeError, ValueError) as error:
             refused.append((job, failed(f"the request cannot be sent as JSON: {error}")))
     return encoded, refused
@@ -127,7 +128,9 @@ class BatchDriver:
         body = _OPEN + _SEPARATOR.join(line for _job, line in group) + _CLOSE
         jobs = [job for job, _line in group]
         try:
-            batch = self.client.post(BATCHES_PATH, cast_to=MessageBatch, content=body)
+            headers = jobs[0].params.get("extra_headers") if jobs else None     # a shared file's beta header
+            batch = self.client.post(BATCHES_PATH, cast_to=MessageBatch, content=body,
+                                     options={"headers": headers} if headers else {})
         except anthropic.APIStatusError as error:
             if error.status_code == 413 and len(group) > 1:
                 middle = len(group) // 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -82,7 +83,7 @@ def _settings(base: Settings, *, model: str | None, system: str | None, max_toke
     from ..core.turn_settings import turn_settings
 
     settings, _options = turn_settings(base, model=model, system=system, max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
-                                       think=think, effort=effort)
+                                       think=think, effort=effort, web=False)   # rows never search the web (cost)
     if think is None and effort is None:
         settings = settings.with_options(thinking="off")
     if max_retries is not None and max_retries < 0:
@@ -118,8 +119,12 @@ def map(prompt: str | Callable[[Any], Any], data: Any, *, output: Any = None, mo
         system: str | None = None, mode: str = "auto", concurrency: int | None = None, max_cost: float | None = None,
         max_tokens: int | None = None, think: str | int | None = None, effort: str | None = None,
         max_retries: int | None = None, batch_above: int = AUTO_BATCH_ABOVE, wait: bool = True,
-        progress: bool = True, journal: bool = True, batch_limits: BatchLimits | None = None) -> Any:
+        progress: bool = True, journal: bool = True, batch_limits: BatchLimits | None = None,
+        attach: str | os.PathLike[str] | None = None) -> Any:
     """Ask one prompt of every row of `data`; returns a `MapResult` aligned with the input (`wait=False`: a `MapRun`).
+
+    `attach`: a file (PDF, image or text) every row's prompt starts with; a PDF or image is uploaded once through
+    the Files API and every request refers to it by id (text is sent as a cached block).
 
     `prompt` is a template over column names ("Classify: {text}", `{value}` for plain values) or a function
     of a row. `output` (pydantic model, dataclass, TypedDict, JSON-schema dict) gives one column per field.
@@ -138,10 +143,11 @@ def map(prompt: str | Callable[[Any], Any], data: Any, *, output: Any = None, mo
     if not len(rows):
         raise ConfigurationError("map got no rows: the data is empty")
     prompts = render_prompts(prompt, rows)
-    jobs = build_jobs(prompts, settings, template_prefix(prompt) if isinstance(prompt, str) else "")
+    client = session.clients.get(settings)
+    shared = _shared(session, client, attach)
+    jobs = build_jobs(prompts, settings, template_prefix(prompt) if isinstance(prompt, str) else "", shared)
     chosen = _choose_mode(mode, len(jobs), batch_above)
     resolved = resolve_model(settings.model, settings.aliases)
-    client = session.clients.get(settings)
     estimate = estimate_cost(client, jobs, resolved, session.prices)
     _confirm(estimate, chosen, _threshold(max_cost, session.view_options))
     record = RunRecord(run_id=new_run_id(), model=resolved, mode=chosen, rows=len(rows), kind=rows.kind,
@@ -149,6 +155,26 @@ def map(prompt: str | Callable[[Any], Any], data: Any, *, output: Any = None, mo
                        schema=spec.name if spec is not None else None, fields=spec.fields if spec is not None else [])
     return _start(session, settings, record, jobs, {}, spec, rows.index, estimate, concurrency, wait, progress,
                   journal, batch_limits, adopt=None)
+
+
+def _shared(session: Any, client: Any, attach: str | os.PathLike[str] | None) -> tuple[dict[str, Any], ...]:
+    """The blocks every row starts with: `attach` as a document or image sent by file id (uploaded once per
+    credential), or as text; inline, with a line saying so, when the server refuses the upload."""
+    if attach is None:
+        return ()
+    import anthropic
+
+    from ..notebook.attachments import attachment_block
+
+    block = attachment_block(os.fspath(attach), {})
+    if block.get("type") not in ("document", "image"):
+        return (block,)
+    try:
+        return (session.uploads.upload(client, block),)
+    except anthropic.APIStatusError as error:
+        print(f"claude_magic.map: the Files API upload failed ({error.status_code}); the attachment is sent inline "
+              "with every row.", flush=True)
+        return (block,)
 
 
 def _confirm(estimate: Estimate, mode: str, threshold: float | None) -> None:
@@ -242,8 +268,11 @@ def map_resume(target: Any, data: Any = None, prompt: str | Callable[[Any], Any]
                output: Any = None, retry_failed: bool = True, model: str | None = None, system: str | None = None,
                max_tokens: int | None = None, think: str | int | None = None, effort: str | None = None,
                max_retries: int | None = None, concurrency: int | None = None, wait: bool = True,
-               progress: bool = True, journal: bool = True) -> Any:
+               progress: bool = True, journal: bool = True, attach: str | os.PathLike[str] | None = None) -> Any:
     """Finish a run: collect its batches and run the rows that did not finish (and failed ones, with `retry_failed`).
+
+    A run made with `attach=` keeps its document when resumed from its `MapResult`; from a run id with `data=` and
+    `prompt=`, pass `attach=` again.
 
     `target` is a `MapResult` / `MapRun` from this kernel, or — after a restart — a run id or a batch id
     (recorded in `CLAUDE_MAGIC_MAP_DIR`). Pass `data` and `prompt` (and `output`) again so rows that never
@@ -268,8 +297,9 @@ def map_resume(target: Any, data: Any = None, prompt: str | Callable[[Any], Any]
     if data is not None and prompt is not None:
         rows = read_rows(data)
         index = rows.index if index is None else index
+        shared = _shared(session, session.clients.get(settings), attach)
         rebuilt = build_jobs(render_prompts(prompt, rows), settings,
-                             template_prefix(prompt) if isinstance(prompt, str) else "")
+                             template_prefix(prompt) if isinstance(prompt, str) else "", shared)
         known_jobs.update({job.id: job for job in rebuilt if job.id in record.jobs})
     jobs_of = {job_id: known_jobs.get(job_id) or Job(job_id, None, None, positions)
                for job_id, positions in record.jobs.items()}

@@ -60,7 +60,7 @@ def estimate_cost(client: Any, jobs: list[Job], model: str, prices: dict[str, Pr
     counted = True
     for job in sample:
         params = {key: job.params[key] for key in ("model", "messages", "system", "tools", "thinking",
-                                                   "output_config") if key in job.params}
+                                                   "output_config", "extra_headers") if key in job.params}
         try:
             counts.append(client.messages.count_tokens(**params).input_tokens)
         except (anthropic.APIError, TypeError):

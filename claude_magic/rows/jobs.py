@@ -8,6 +8,7 @@ from typing import Any
 
 from ..core.model_names import resolve_model
 from ..core.settings import Settings
+from ..transport.file_uploads import FILES_BETA
 from ..transport.request import build_params
 from .inputs import Prompt
 
@@ -23,6 +24,7 @@ class RequestShape:
     base: dict[str, Any]
     prefix: str = ""
     cache: bool = True
+    shared: tuple[dict[str, Any], ...] = ()    # blocks every row starts with (a document sent by file id)
 
     def params(self, prompt: Prompt) -> dict[str, Any]:
         """The Messages request for one prompt (a new dict; the shared parts are the same objects)."""
@@ -31,7 +33,11 @@ class RequestShape:
         return params
 
     def _content(self, prompt: Prompt) -> list[dict[str, Any]]:
-        """The user message: the shared instructions as their own (cached) block, then the row's part."""
+        """The user message: the shared blocks, then the row's own content."""
+        return [*self.shared, *self._own(prompt)] if self.shared else self._own(prompt)
+
+    def _own(self, prompt: Prompt) -> list[dict[str, Any]]:
+        """The row's part: the shared instructions as their own (cached) block, then the rest."""
         if isinstance(prompt, list):
             return prompt
         prefix = self.prefix
@@ -83,20 +89,24 @@ def _key(prompt: Prompt) -> str:
     return prompt if isinstance(prompt, str) else json.dumps(prompt, sort_keys=True, default=str)
 
 
-def request_shape(settings: Settings, prefix: str = "") -> RequestShape:
-    """The shared part of a run's requests; the system prompt and `prefix` are the cached prefix."""
+def request_shape(settings: Settings, prefix: str = "", shared: tuple[dict[str, Any], ...] = ()) -> RequestShape:
+    """The shared part of a run's requests; the system prompt, the `shared` blocks and `prefix` are the cached
+    prefix. A shared block sent by file id carries the Files API beta header on every request."""
     cache = settings.cache
     base = build_params([{"role": "user", "content": "-"}], settings.with_options(cache=False))
     del base["messages"]
     base["model"] = resolve_model(settings.model, settings.aliases)
     if settings.system and cache:
         base["system"] = [{"type": "text", "text": settings.system, "cache_control": dict(_CACHED)}]
-    return RequestShape(base, prefix, cache)
+    if any((block.get("source") or {}).get("type") == "file" for block in shared):
+        base["extra_headers"] = {"anthropic-beta": FILES_BETA}
+    return RequestShape(base, prefix, cache, shared)
 
 
-def build_jobs(prompts: list[Prompt], settings: Settings, prefix: str = "") -> list[Job]:
-    """One job per distinct prompt, in first-seen order."""
-    shape = request_shape(settings, prefix)
+def build_jobs(prompts: list[Prompt], settings: Settings, prefix: str = "",
+               shared: tuple[dict[str, Any], ...] = ()) -> list[Job]:
+    """One job per distinct prompt, in first-seen order (each starting with the `shared` blocks)."""
+    shape = request_shape(settings, prefix, shared)
     jobs: dict[str, Job] = {}
     for position, prompt in enumerate(prompts):
         key = _key(prompt)

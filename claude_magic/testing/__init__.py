@@ -9,6 +9,9 @@ with LocalServer() as server:
     ...
 ```
 
+Web search and fetch are answered from `server.web` (a corpus the test fills: `web.py`, with `web_search`,
+`web_fetch` and `cite` in replies); the Files API lives in `server.files` (`files.py`).
+
 `python -m claude_magic.testing` runs one from the command line. Standard library only.
 """
 
@@ -34,6 +37,7 @@ from .script import (
 from .server import LocalServer
 from .signing import sign_thinking
 from .state import RecordedRequest
+from .web import cite, web_fetch, web_search
 
 __all__ = [
     "ApiError",
@@ -46,6 +50,7 @@ __all__ = [
     "Reply",
     "Stall",
     "block",
+    "cite",
     "default_models",
     "echo_reply",
     "estimate_tokens",
@@ -54,4 +59,6 @@ __all__ = [
     "text",
     "thinking",
     "tool_use",
+    "web_fetch",
+    "web_search",
 ]

@@ -18,6 +18,7 @@ from .context_editing import (
     request_betas,
     summarize,
 )
+from .files import FILES_PATH
 from .models import lookup_model, models_page
 from .oauth import TOKEN_PATH
 from .rendering import dumps, render
@@ -61,7 +62,7 @@ def _parse(raw: bytes | None) -> tuple[Any, bool]:
 def handle(server: ServerState, method: str, target: str, headers: dict[str, str], raw: bytes | None) -> Response:
     """Record and answer one HTTP request."""
     body, parsed = _parse(raw)
-    server.record_request(RecordedRequest(target, method, headers, body))
+    server.record_request(RecordedRequest(target, method, headers, body, len(raw or b"")))
     parts = urlsplit(target)
     path = parts.path.rstrip("/")
     if path == "/api/hello" and method in ("GET", "HEAD"):  # Claude Code's reachability probe
@@ -80,6 +81,11 @@ def handle(server: ServerState, method: str, target: str, headers: dict[str, str
             problem = "There was an issue with the request body: it is not valid JSON"
             server.record_rejection(None, problem)
             return error_response(400, "invalid_request_error", problem)
+        if path == _MESSAGES:
+            problem = server.files.check_references(body, headers)
+            if problem is not None:
+                server.record_rejection(body, problem[2])
+                return error_response(*problem)
         return _messages(server, body, headers) if path == _MESSAGES else _count_tokens(server, body, headers)
     if method == "GET" and path == "/v1/models":
         query = parse_qs(parts.query)
@@ -91,6 +97,8 @@ def handle(server: ServerState, method: str, target: str, headers: dict[str, str
         model_id = path.removeprefix("/v1/models/")
         info = lookup_model(server.models, model_id)
         return json_response(200, info) if info else error_response(404, "not_found_error", f"model: {model_id}")
+    if path == FILES_PATH or path.startswith(f"{FILES_PATH}/"):
+        return server.files.handle(method, path, parse_qs(parts.query), headers, raw)
     if path == BATCHES_PATH or path.startswith(f"{BATCHES_PATH}/"):
         return server.batches.handle(method, path, parse_qs(parts.query), body, parsed, raw)
     return error_response(404, "not_found_error", f"Not found: {method} {parts.path}")
@@ -102,6 +110,9 @@ def _checked(server: ServerState, body: Any, count_only: bool, headers: dict[str
         check_compaction_turn(body)
         validate_request(body, signature_ok=server.signer.verify, count_only=count_only)
         info = lookup_model(server.models, body["model"])
+        tampered = server.web.check_history(body.get("messages"))
+        if tampered:
+            raise RequestRejected(tampered)
         if info is None and not server.accept_any_model:
             raise RequestRejected(f"model: {body['model']}", 404, "not_found_error")
         check_context_request(body, request_betas(headers or {}), info, server.compactions)
@@ -144,6 +155,8 @@ def _messages(server: ServerState, body: Any, headers: dict[str, str]) -> Respon
         edited = apply_context_management(body, server.compactions)
         try:
             item = _compaction_answer(server, body, edited) or server.next_item(body)
+            if isinstance(item, Reply):
+                item = server.web.resolve(item, body)     # web calls answered from the corpus (web.py)
         except Exception as error:  # noqa: BLE001 - a test's responder failed: answer 500, keep the error for the test
             server.report_error(error)
             message = f"local test server: the responder raised {type(error).__name__}: {error}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .caching import tokens_for_chars
-from .script import Block, RedactedThinkingBlock, Reply, TextBlock, ThinkingBlock, ToolUseBlock
+from .script import Block, RedactedThinkingBlock, Reply, TextBlock, ThinkingBlock, ToolUseBlock, WebCall
 from .signing import Signer
 
 __all__ = ["DEFAULT_CHUNK", "Rendered", "dumps", "output_usage", "render", "sse_event"]
@@ -111,6 +111,8 @@ def _final_block(source: Block, signer: Signer) -> dict[str, Any]:
         return {"type": "redacted_thinking", "data": source.data}
     if isinstance(source, ToolUseBlock):
         return {"type": "tool_use", "id": source.id, "name": source.name, "input": source.input}
+    if isinstance(source, WebCall):
+        raise TypeError("a web call is answered by the server's corpus (`WebCorpus.resolve`) before rendering")
     return dict(source.content)
 
 
@@ -140,6 +142,10 @@ def _block_events(index: int, source: Block, final: dict[str, Any], chunk: int) 
                          "signature": final.get("signature")})]
         events.append(delta({"type": "compaction_delta", "content": final.get("content"),
                              "encrypted_content": final.get("encrypted_content")}))
+    elif final.get("type") == "server_tool_use":      # its input streams like a client tool's
+        events = [start({**final, "input": {}})]
+        fragments = [""] + _pieces(json.dumps(final.get("input") or {}, ensure_ascii=False), chunk)
+        events += [delta({"type": "input_json_delta", "partial_json": piece}) for piece in fragments]
     else:
         events = [start(final)]
     events.append(sse_event("content_block_stop", {"type": "content_block_stop", "index": index}))
@@ -154,7 +160,7 @@ def output_usage(content: list[dict[str, Any]]) -> tuple[int, int]:
         kind = b.get("type")
         if kind == "text":
             other_chars += len(b.get("text", ""))
-        elif kind == "tool_use":
+        elif kind in ("tool_use", "server_tool_use"):
             other_chars += len(json.dumps(b.get("input", {}), ensure_ascii=False))
         elif kind not in ("thinking", "redacted_thinking", "compaction"):   # a compaction counts in its iteration
             other_chars += len(dumps(b))

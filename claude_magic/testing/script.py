@@ -29,6 +29,7 @@ __all__ = [
     "TextBlock",
     "ThinkingBlock",
     "ToolUseBlock",
+    "WebCall",
     "block",
     "redacted_thinking",
     "text",
@@ -79,7 +80,16 @@ class RawBlock:
     content: dict[str, Any]
 
 
-Block = TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock | RawBlock
+@dataclass(frozen=True)
+class WebCall:
+    """A server tool call (`web_search` / `web_fetch`) that the server answers from its corpus (`web.py`)."""
+
+    name: str
+    input: dict[str, Any]
+    id: str
+
+
+Block = TextBlock | ThinkingBlock | RedactedThinkingBlock | ToolUseBlock | RawBlock | WebCall
 
 
 def text(value: str, *, citations: list[dict[str, Any]] | None = None) -> TextBlock:
@@ -171,7 +181,7 @@ class Reply:
     ) -> None:
         self.blocks: tuple[Block, ...] = tuple(TextBlock(b) if isinstance(b, str) else b for b in blocks)
         for item in self.blocks:
-            if not isinstance(item, (TextBlock, ThinkingBlock, RedactedThinkingBlock, ToolUseBlock, RawBlock)):
+            if not isinstance(item, (TextBlock, ThinkingBlock, RedactedThinkingBlock, ToolUseBlock, RawBlock, WebCall)):
                 raise TypeError(f"not a content block: {item!r}")
         if chunk is not None and chunk < 1:
             raise ValueError("chunk must be at least 1")

@@ -19,6 +19,7 @@ from typing import Any
 from .batches import BatchStore
 from .caching import PromptCache
 from .context_editing import CompactionSigner
+from .files import FileStore
 from .handler import Handler
 from .models import default_models
 from .oauth import OAuthIssuer
@@ -27,6 +28,7 @@ from .script import ApiError, Item, QueueItem, Replay, Reply
 from .signing import Signer
 from .state import RecordedRequest
 from .traffic import Traffic
+from .web import WebCorpus
 
 __all__ = ["LocalServer", "RecordedRequest"]
 
@@ -131,6 +133,8 @@ class LocalServer:
         self.batches = BatchStore(self)           # the Message Batches API (batches.py)
         self.traffic = Traffic()                  # latency and rate limits on POST /v1/messages (traffic.py)
         self.oauth = OAuthIssuer()               # POST /v1/oauth/token and the bearer tokens it issued
+        self.web = WebCorpus()                    # the pages web search and web fetch answer from (web.py)
+        self.files = FileStore()                  # the Files API (files.py)
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._queue: deque[QueueItem] = deque()
@@ -254,6 +258,8 @@ class LocalServer:
         self.batches.clear()
         self.traffic.clear()
         self.oauth.clear()
+        self.web.clear()
+        self.files.clear()
 
     # --- used by the request handlers (`state.ServerState`) ---------------------------------------
 

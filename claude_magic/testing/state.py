@@ -14,11 +14,13 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from .caching import PromptCache
     from .context_editing import CompactionSigner
+    from .files import FileStore
     from .oauth import OAuthIssuer
     from .script import Item
     from .signing import Signer
     from .traffic import Traffic
     from .transmit import Response
+    from .web import WebCorpus
 
 __all__ = ["RecordedRequest", "ServerState", "BatchEndpoints"]
 
@@ -33,6 +35,7 @@ class RecordedRequest:
     method: str
     headers: dict[str, str]
     body: Any
+    size: int = 0                      # bytes of the request body as received
 
     @property
     def is_message(self) -> bool:
@@ -61,6 +64,8 @@ class ServerState(Protocol):
     traffic: Traffic
     oauth: OAuthIssuer
     batches: BatchEndpoints
+    web: WebCorpus
+    files: FileStore
 
     @property
     def base_url(self) -> str: ...

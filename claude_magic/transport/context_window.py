@@ -102,7 +102,7 @@ def check_fits(client: Any, params: dict[str, Any], catalog: ModelCatalog) -> No
 
 def count_tokens(client: Any, params: dict[str, Any]) -> int:
     """Exact input tokens of a request, from the API."""
-    keys = ("model", "messages", "system", "tools", "thinking")
+    keys = ("model", "messages", "system", "tools", "thinking", "extra_headers")
     if "betas" in params:       # context management: the count after clearing (the beta endpoint takes the blocks)
         keys += ("betas", "context_management")
         return client.beta.messages.count_tokens(**{key: params[key] for key in keys if key in params}).input_tokens

@@ -39,6 +39,10 @@ def build_params(messages: list[dict[str, Any]], settings: Settings,
     }
     if settings.system:
         params["system"] = settings.system
+    if settings.server_tools:                     # web search / fetch, run by the API (server_tools.py)
+        from .server_tools import server_tool_params
+
+        tools = [*(tools or []), *server_tool_params(settings.server_tools)]
     if tools:
         params["tools"] = tools
     if thinking is not None:

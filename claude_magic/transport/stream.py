@@ -26,7 +26,7 @@ from ..core.usage import Usage
 from .accumulate import MessageAccumulator
 from .attempts import attempt_owner, retries_taken
 
-__all__ = ["StepOutcome", "stream_step", "keepable", "compaction_usage"]
+__all__ = ["StepOutcome", "stream_step", "keepable", "compaction_usage", "without_unanswered_server_calls"]
 
 POLL_SECONDS = 0.1
 
@@ -46,6 +46,13 @@ class StepOutcome:
     retries: int = 0                     # retries the SDK made before this step's request got through
     context_management: dict[str, Any] | None = None   # the API's `applied_edits`, when it managed the context
     compaction_usage: Usage = field(default_factory=Usage)   # a compaction's own tokens (`usage.iterations`)
+
+
+def without_unanswered_server_calls(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`content` without the server tool calls (web search, fetch) whose result never came: the API refuses a
+    history with one (a stream cut or stopped between the call and its result)."""
+    answered = {block.get("tool_use_id") for block in content if str(block.get("type", "")).endswith("_tool_result")}
+    return [block for block in content if block.get("type") != "server_tool_use" or block.get("id") in answered]
 
 
 def keepable(block: dict[str, Any], finished: bool) -> bool:
@@ -324,6 +331,8 @@ def stream_step(client: Any, params: dict[str, Any], step: int, emit: Callable[[
         outcome.compaction_usage = compaction_usage(message.iterations)
         outcome.content = [scrub_block(block, scrub) for block, finished in message.content()
                            if keepable(block, finished or outcome.complete)]
+        if not outcome.complete:
+            outcome.content = without_unanswered_server_calls(outcome.content)
     return outcome
 
 

@@ -13,16 +13,18 @@ from typing import Any
 
 from ..core.hidden_text import hidden_notice, reveal
 from ..core.results import TurnResult
+from .citations import markers_html
 from .footer import footer_text
 from .mathguard import text_html
 from .render import code_block, escape, render_markdown, sanitize
 from .transcript import Part
 from .waiting import MUTED
+from .web_cards import web_card_html
 
 __all__ = [
     "MUTED", "tool_title_html", "tool_args_html", "tool_result_html", "tool_display_html", "tool_card_html",
     "note_html",
-    "other_block_html", "citations_html", "footer_html", "error_html", "part_label",
+    "other_block_html", "citations_html", "cited_suffix", "footer_html", "error_html", "part_label",
 ]
 
 _CARD = "border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 4px; padding: 0.3em 0.6em; margin: 0.4em 0"
@@ -112,6 +114,9 @@ def other_block_html(part: Part) -> str:
     """Something sensible for a block type this view has no special widget for."""
     block = part.block
     kind = str(block.get("type") or "block")
+    web = web_card_html(block, part.text)
+    if web is not None:
+        return web
     if kind == "server_tool_use" or kind == "mcp_tool_use":
         name = str(block.get("name") or kind)
         arguments = block.get("input") or part.text
@@ -158,8 +163,14 @@ def _link(url: str, title: str) -> str:
     return sanitize(f'<a href="{escape(url).replace(chr(34), "&quot;")}">{escape(title)}</a>')
 
 
+def cited_suffix(part: Part) -> str:
+    """The numbered markers after a cited text block (`citations.py`; the list of sources ends the answer)."""
+    return markers_html(part.block, part.cites) if part.cites else citations_html(part.block)
+
+
 def citations_html(block: dict[str, Any]) -> str:
-    """A small list of the sources a text block cited (empty when it cited none)."""
+    """A small list of the sources a text block cited (empty when it cited none): for blocks whose citations
+    were not numbered by a transcript."""
     citations = block.get("citations") or []
     seen: list[str] = []
     for citation in citations:

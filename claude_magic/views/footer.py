@@ -20,6 +20,9 @@ def footer_text(result: TurnResult) -> str:
     if usage.thinking_tokens:
         out += f" ({usage.thinking_tokens:,} thinking)"
     pieces.append(out)
+    web = _web_text(usage.web_search_requests, usage.web_fetch_requests)
+    if web:
+        pieces.append(web)
     pieces.append(f"${result.cost:.4f}" if result.cost is not None else "cost unknown")
     if result.context_window:
         pieces.append(context_gauge(result.context_tokens, result.context_window))
@@ -42,6 +45,13 @@ def _short(tokens: int) -> str:
     if tokens >= 1_000_000 and tokens % 1_000_000 == 0:
         return f"{tokens // 1_000_000}M"
     return f"{tokens / 1000:.0f}k" if tokens >= 10_000 else f"{tokens / 1000:.1f}k" if tokens >= 1000 else str(tokens)
+
+
+def _web_text(searches: int, fetches: int) -> str:
+    """e.g. `2 searches, 1 fetch` (empty when the turn used no web tool)."""
+    parts = [f"{count} {word}{'es' if count != 1 else ''}" for count, word in ((searches, "search"),
+                                                                             (fetches, "fetch")) if count]
+    return ", ".join(parts)
 
 
 def engine_text(result: TurnResult) -> str:

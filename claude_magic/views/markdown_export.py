@@ -11,10 +11,12 @@ import re
 from typing import Any
 
 from ..core.conversation import Conversation
+from .citations import markers_markdown, sources_markdown
 from .footer import footer_text
 from .inert_markdown import inert_markdown
 from .transcript import Part, Transcript
 from .turn_history import turn_records, turn_transcript
+from .web_cards import web_card_markdown
 
 __all__ = ["transcript_markdown", "part_markdown", "prompt_markdown", "conversation_markdown", "fence"]
 
@@ -29,7 +31,7 @@ def fence(text: str) -> str:
 def part_markdown(part: Part) -> str:
     """One part as Markdown."""
     if part.kind == "text":
-        return part.text
+        return part.text + markers_markdown(part.cites)
     if part.kind == "thinking":
         body = part.text.strip() or "(thinking not returned)"
         quoted = "\n".join(f"> {line}" for line in body.splitlines())
@@ -48,6 +50,9 @@ def part_markdown(part: Part) -> str:
         return "\n".join(lines)
     if part.kind == "notice":
         return f"> ⚠ {part.text}" if part.block.get("level") == "warning" else f"> {part.text}"
+    web = web_card_markdown(part.block)
+    if web is not None:
+        return web
     kind = part.block.get("type", "block")
     return f"*[{kind} block]*"
 
@@ -55,6 +60,7 @@ def part_markdown(part: Part) -> str:
 def transcript_markdown(transcript: Transcript, *, footer: bool = True) -> str:
     """The whole turn: blocks in order, then the error line and the footer."""
     sections = [part_markdown(part) for part in transcript.parts]
+    sections.append(sources_markdown(transcript.sources))
     result = transcript.result
     if result is not None:
         if result.marker:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .cards import MUTED, citations_html, error_html, footer_html, note_html, other_block_html, tool_card_html
+from .cards import MUTED, cited_suffix, error_html, footer_html, note_html, other_block_html, tool_card_html
+from .citations import sources_html, with_markers
 from .inert_markdown import inert_markdown
 from .markdown_export import transcript_markdown
 from .render import render_markdown
@@ -37,7 +38,7 @@ def _part_html(part: Part, rendered: Mapping[int, str], thinking_open: bool) -> 
             body = render_markdown(part.text)
         if part.kind == "thinking":
             return thinking_html(body or "<p><em>(thinking not returned)</em></p>", open_=thinking_open)
-        return f'<div class="claude-magic-text">{body}{citations_html(part.block)}</div>'
+        return f'<div class="claude-magic-text">{with_markers(body, cited_suffix(part))}</div>'
     if part.kind == "tool":
         return tool_card_html(part)
     if part.kind == "redacted_thinking":
@@ -52,6 +53,7 @@ def static_html(transcript: Transcript, rendered: Mapping[int, str] | None = Non
     """The whole turn as one sanitized HTML fragment; `rendered` maps id(part) to HTML made while streaming."""
     rendered = rendered or {}
     pieces = [_part_html(part, rendered, thinking_open) for part in transcript.parts]
+    pieces.append(sources_html(transcript.sources))
     result = transcript.result
     if result is not None:
         if result.marker:                       # the error itself is raised below the output by the magic

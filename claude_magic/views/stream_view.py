@@ -17,7 +17,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from .cards import MUTED, citations_html, note_html, other_block_html, tool_card_html
+from .cards import MUTED, cited_suffix, note_html, other_block_html, tool_card_html
+from .citations import with_markers
 from .incremental import IncrementalMarkdown
 from .live import LiveView
 from .pacing import Pacer
@@ -61,7 +62,7 @@ class _MarkdownBlock:
                 settled = settled or "<p><em>(thinking not returned)</em></p>"
                 self.document.label(self.index, "Thinking")
             else:
-                settled += citations_html(part.block)
+                settled = with_markers(settled, cited_suffix(part))
             self.document.set(self.index, settled, "")
         else:
             self.document.set(self.index, settled, self.markdown.tail())

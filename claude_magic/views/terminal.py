@@ -16,7 +16,9 @@ from ..core.events import (
     TurnFinished,
 )
 from ..core.hidden_text import reveal
+from .citations import SourceList, markers_markdown, sources_markdown
 from .footer import footer_text
+from .web_cards import web_card_markdown
 
 __all__ = ["TerminalView"]
 
@@ -29,6 +31,7 @@ class TerminalView:
     def __init__(self, stream: TextIO | None = None, color: bool | None = None) -> None:
         self.stream = stream or sys.stdout
         self.color = self.stream.isatty() if color is None else color
+        self.sources = SourceList()                  # cited pages and documents, numbered (citations.py)
 
     def _write(self, text: str, style: str = "", *, invisible: bool = True) -> None:
         """Untrusted text with its control characters as escapes (an answer could otherwise erase lines,
@@ -50,6 +53,12 @@ class TerminalView:
             elif event.block_type == "tool_use":
                 write(f"[tool call: {event.block.get('name')}] ", DIM)
         elif isinstance(event, BlockFinished):
+            numbers = self.sources.numbers(event.block.get("citations")) if event.block.get("type") == "text" else ()
+            if numbers:
+                write(markers_markdown(numbers))
+            web = web_card_markdown(event.block)
+            if web is not None:
+                write(web.replace("*", "") + "\n", DIM)
             write("\n\n" if event.block.get("type") in ("text", "thinking", "tool_use") else "")
         elif isinstance(event, ToolCallFinished):
             write(f"[{event.name}: {event.status}, {event.duration:.2f} s]\n", DIM)
@@ -59,5 +68,9 @@ class TerminalView:
             result = event.result
             if result.marker:
                 write(f"\n{result.marker}\n", RED)
+            listed = sources_markdown(self.sources)
+            if listed:
+                write(listed.replace("**", "") + "\n", DIM)
+            self.sources = SourceList()
             write(footer_text(result) + "\n", DIM)
         self.stream.flush()

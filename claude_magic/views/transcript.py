@@ -24,6 +24,7 @@ from ..core.events import (
     TurnStarted,
 )
 from ..core.results import TurnResult
+from .citations import SourceList
 
 __all__ = ["Part", "Transcript"]
 
@@ -40,6 +41,7 @@ class Part:
     tool_output: str = ""
     tool_duration: float = 0.0
     tool_display: tuple[Any, ...] = ()
+    cites: tuple[int, ...] = ()                 # the turn's source numbers this text block cites (citations.py)
 
     @property
     def text(self) -> str:
@@ -64,6 +66,7 @@ class Transcript:
         self.started = time.perf_counter()
         self.first_token_at: float | None = None
         self.result: TurnResult | None = None
+        self.sources = SourceList()             # cited pages and documents, numbered (citations.py)
 
     def apply(self, event: Event) -> Part | None:
         """Fold one event in; returns the part it changed (None for turn-level events)."""
@@ -87,6 +90,8 @@ class Transcript:
             if part is not None:
                 part.finished = True
                 part.block = dict(event.block)
+                if part.kind == "text" and part.block.get("citations"):
+                    part.cites = self.sources.numbers(part.block["citations"])
                 if part.kind == "tool":
                     part.chunks[:] = [json.dumps(event.block.get("input", {}), indent=2, ensure_ascii=False)]
                     part.tool_status = "requested"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .cards import (
-    citations_html,
+    cited_suffix,
     note_html,
     other_block_html,
     tool_args_html,
@@ -143,7 +143,7 @@ class _TextCard(_MarkdownCard):
         self.widget = self.block.widget
 
     def refresh(self, part: Part, *, send: bool = True) -> None:
-        suffix = citations_html(part.block) if part.finished else ""
+        suffix = cited_suffix(part) if part.finished else ""
         self.block.refresh(part.text, part.finished, send=send, suffix=suffix)
 
 

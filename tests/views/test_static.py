@@ -89,11 +89,12 @@ def test_other_blocks_render_something_sensible() -> None:
         transcript.apply(BlockFinished(0, index, block))
     transcript.apply(TurnFinished(result()))
     html = static_html(transcript)
-    assert "redacted" in html and "web_search" in html and "jupyter &lt;b&gt;" in html
+    assert "redacted" in html and "Web search" in html and "jupyter &lt;b&gt;" in html
     assert 'href="https://jupyter.org"' in html and "Jupyter &lt;i&gt;" in html
     assert "compacted" in html and "brand_new_block" in html and "<em>future</em>" in html
     assert "Answered by claude-sonnet-4-5 instead of claude-opus-4-7 after a refusal." in html
-    assert "Sources:" in html and 'href="https://example.com"' in html
+    assert "<b>Sources</b>" in html and 'href="https://example.com"' in html and "[1]</a>" in html
+    assert "javascript:" not in html
     assert_inert(html)
 
 

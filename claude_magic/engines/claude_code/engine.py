@@ -27,6 +27,7 @@ from ...tools.context import ToolCall, ToolContext
 from ...tools.decision import decide
 from ...tools.output import content_text
 from ...tools.policy import configured_policy
+from ...transport.file_uploads import large_attachments
 from ..base import HasToolbox, TurnRequest, offered_definitions
 from .auth import INSTALL_HINT, LoginStatus, sdk_installed
 from .bridge import compaction_hooks, consent_hooks, kernel_server, permission_callback
@@ -91,8 +92,13 @@ class ClaudeCodeEngine:
         checkpoint = len(conversation.messages)
         record.start = checkpoint
         started = time.perf_counter()
+        large = [f"{title} ({size / 1024 / 1024:.1f} MB)"
+                 for title, size in large_attachments(list(prompt), settings.files_api_above)]   # type: ignore[arg-type]
+        notices = [*options.notices] + ([f"Claude Code sends {', '.join(large)} with the prompt as it is: the Files "
+                                         "API (upload once, refer by id) is used by the API engine only."]
+                                        if large else [])
         announced = _Announced(request.emit, [TurnStarted(record.id, options.model, conversation.name, prompt_text),
-                                              *(Notice(notice) for notice in options.notices)])
+                                              *(Notice(notice) for notice in notices)])
         request = replace(request, emit=announced)
         turn = _Turn(self, request, result, record, announced.announce)
         try:

@@ -31,6 +31,20 @@ def _thinking(settings: Settings) -> dict[str, Any]:
     return {"type": "enabled", "budget_tokens": int(settings.thinking)}
 
 
+_WEB_TOOLS = {"web_search": "WebSearch", "web_fetch": "WebFetch"}
+
+
+def claude_code_tools(settings: Settings) -> list[str]:
+    """Claude Code's own tools to offer: `claude_code_tools`, plus WebSearch / WebFetch when `--web` or
+    `server_tools` turns the web on (each call still asks per `tool_policies`)."""
+    tools = list(settings.claude_code_tools)
+    for item in settings.server_tools:
+        name = _WEB_TOOLS.get(item if isinstance(item, str) else item.get("name") if isinstance(item, dict) else "")
+        if name and name not in tools:
+            tools.append(name)
+    return tools
+
+
 def session_options(settings: Settings, kernel_tools: list[dict[str, Any]],
                     mcp_servers: dict[str, Any]) -> SessionOptions:
     """The options for `settings` (the kernel-tool server and callbacks are added by the engine)."""
@@ -41,7 +55,7 @@ def session_options(settings: Settings, kernel_tools: list[dict[str, Any]],
         "system_prompt": settings.system,
         "thinking": _thinking(settings),
         "effort": settings.effort,
-        "tools": list(settings.claude_code_tools),
+        "tools": claude_code_tools(settings),
         "max_turns": settings.max_steps,
         "max_budget_usd": settings.max_budget_usd,        # the CLI stops a query past it (error_max_budget_usd)
         "env": env,
@@ -74,7 +88,7 @@ def session_options(settings: Settings, kernel_tools: list[dict[str, Any]],
                        "ClaudeMagic.claude_code_env for Claude Code.")
     key = (
         settings.system, json.dumps(fields["thinking"], sort_keys=True), settings.effort,
-        tuple(settings.claude_code_tools), settings.max_steps, settings.max_budget_usd, tuple(sorted(env.items())),
+        tuple(claude_code_tools(settings)), settings.max_steps, settings.max_budget_usd, tuple(sorted(env.items())),
         settings.claude_code_cli,
         fields["cwd"], json.dumps([tool["name"] for tool in kernel_tools]),
         json.dumps(kernel_tools, sort_keys=True, default=str), json.dumps(mcp_servers, sort_keys=True, default=str),
