@@ -33,7 +33,8 @@ def conversation(size: int, turns: int, files_api_above: int | None, folder: Pat
     with LocalServer() as server:
         os.environ.setdefault("ANTHROPIC_API_KEY", "bench-key")
         session = Session(Settings(base_url=server.base_url, model="claude-sonnet-5-5", max_retries=0,
-                                   files_api_above=files_api_above, context_window_check=False))
+                                   files_api_above=files_api_above, context_window_check=False,
+                                   context_management="off"))   # compaction would drop the inline copy: measure uploads alone
         started = time.perf_counter()
         first = [attachment_block(str(report), {}), {"type": "text", "text": "Summarize the report."}]
         opened = session.ask(first)

@@ -135,6 +135,11 @@ def with_context_management(params: dict[str, Any], settings: Settings, support:
     extra: dict[str, Any] = {"betas": betas}
     if edits:
         extra["context_management"] = {"edits": edits}
+    headers = dict(params.get("extra_headers") or {})
+    if headers.get("anthropic-beta"):    # a header would replace `betas` (the Files API's flag): one list for both
+        extra["betas"] = [*betas, *(flag.strip() for flag in str(headers.pop("anthropic-beta")).split(",")
+                                    if flag.strip() and flag.strip() not in betas)]
+        extra["extra_headers"] = headers
     return {**params, **extra}
 
 

@@ -48,7 +48,7 @@ def converse(session: Session, first: list[dict[str, Any]], turns: int) -> None:
 
 def test_a_large_pdf_is_uploaded_once_for_ten_turns(claude_server: LocalServer, tmp_path: Path) -> None:
     report = pdf(tmp_path, 2 * MB)
-    session = Session(local_settings(claude_server, context_window_check=False))
+    session = Session(local_settings(claude_server, context_window_check=False, context_management="off"))
     converse(session, prompt_with(report, "Summarize the report."), 10)
     assert claude_server.files.uploads == 1
     uploaded = claude_server.files.ids[0]
@@ -64,7 +64,8 @@ def test_a_large_pdf_is_uploaded_once_for_ten_turns(claude_server: LocalServer, 
 
     inline = LocalServer().start()
     try:
-        plain = Session(local_settings(inline, context_window_check=False, files_api_above=None))
+        plain = Session(local_settings(inline, context_window_check=False, files_api_above=None,
+                                       context_management="off"))
         converse(plain, prompt_with(report, "Summarize the report."), 10)
         assert inline.files.uploads == 0
         assert message_bytes(inline) > 10 * report.stat().st_size          # the base64 goes out every turn
