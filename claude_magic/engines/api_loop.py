@@ -116,7 +116,8 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
             if toolbox is None:
                 conversation.answer_pending("No tools are available in this session.")
             else:
-                conversation.add_user(toolbox.run(calls, emit, cancellation, request.tool_context, settings=settings))
+                conversation.add_user(toolbox.run(calls, emit, cancellation, request.tool_context, settings=settings,
+                                                  conversation=conversation.name))
             continue
         if outcome.stop_reason == "pause_turn":
             continue
