@@ -13,9 +13,11 @@ import nbformat
 import pytest
 
 from claude_magic.testing import LocalServer, Reply, text, tool_use
+from claude_magic.testing.responder import echo_reply
 
 from ..browser.conftest import ARTIFACTS, Lab
-from .scripted import PLOT_CODE, REFUSED_CODE, Transcript, added_ids, queue_build_turn
+from ..engines.conftest import cli_env, is_main_request
+from .scripted import PLOT_CODE, REFUSED_CODE, Transcript, added_ids, build_turn
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +27,49 @@ SETUP = ("%load_ext claude_magic\n%config ClaudeMagic.stream_widget = False\n"
 PROMPT = "%%claude\nPlot the growth in new cells."
 
 
-def write_notebook(lab: Lab, name: str) -> None:
+class Engine:
+    """The engine a test drives, scripted on the local server: the API engine, or the bundled Claude Code CLI (its
+    side requests get the default echo; only the turn's own requests count)."""
+
+    def __init__(self, name: str, server: LocalServer, home: str) -> None:
+        self.name, self.server, self.items = name, server, []
+        self.prefix = "mcp__claude-magic__" if name == "claude-code" else ""
+        self.setup = ""
+        if name == "claude-code":
+            self.setup = (f"\n%config ClaudeMagic.engine = 'claude-code'"
+                          f"\n%config ClaudeMagic.claude_code_env = {cli_env(server, home)!r}")
+        server.default = self
+
+    def __call__(self, body: dict[str, Any]) -> Any:
+        if self.items and (self.name == "api" or is_main_request(body)):
+            item = self.items.pop(0)
+            return item(body) if callable(item) else item
+        return echo_reply(body)
+
+    def queue(self, *items: Any) -> None:
+        self.items.extend(items)
+
+    @property
+    def queued(self) -> int:
+        return len(self.items)
+
+    def requests(self) -> list[dict[str, Any]]:
+        bodies = self.server.message_requests
+        return bodies if self.name == "api" else [body for body in bodies if is_main_request(body)]
+
+
+@pytest.fixture(params=["api", "claude-code"])
+def engine(request: Any, claude_server: LocalServer, tmp_path: Any) -> Engine:
+    home = tmp_path / "home"
+    home.mkdir()
+    return Engine(request.param, claude_server, str(home))
+
+
+def write_notebook(lab: Lab, name: str, setup: str) -> None:
     document = nbformat.v4.new_notebook()
     document.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                        "language": "python"}
-    document.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(PROMPT),
+    document.cells = [nbformat.v4.new_code_cell(SETUP + setup), nbformat.v4.new_code_cell(PROMPT),
                       nbformat.v4.new_code_cell("print('runs:', runs)")]
     nbformat.write(document, lab.root / name)
 
@@ -90,11 +130,12 @@ def accept_dialog(page: Any) -> None:
     page.locator(".jp-Dialog .jp-mod-accept").first.click()
 
 
-def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any, claude_server: LocalServer) -> None:
+def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any, engine: Engine) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    write_notebook(lab, "built.ipynb")
+    shot = f"cells_{engine.name}"
+    write_notebook(lab, "built.ipynb", engine.setup)
     transcript = Transcript()
-    queue_build_turn(claude_server, transcript)
+    engine.queue(*build_turn(transcript, engine.prefix))
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
     page.goto(lab.page_url("built.ipynb"))
@@ -106,20 +147,19 @@ def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any,
 
     # consent on the cell: Run for the plot cell, then Skip for the other
     try:
-        page.wait_for_selector(".claude-magic-consent-run", timeout=60_000)
+        page.wait_for_selector(".claude-magic-consent-run", timeout=90_000)
     except Exception:
         print("CONSOLE", "\n".join(console[-40:]))
         print("CELLS", json.dumps(cells(page), indent=1)[:6000])
-        print("REQUESTS", len(claude_server.message_requests), [t.get("name") for t in (claude_server.message_requests or [{}])[0].get("tools", [])])
         raise
     asking = page.locator(".jp-Cell:has(.claude-magic-consent)")
     assert "runs.append('plot')" in asking.inner_text() and "wants to run this cell" in asking.inner_text()
-    page.screenshot(path=str(ARTIFACTS / "cells_consent.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{shot}_consent.png"))
     page.locator(".claude-magic-consent-run").click()
     page.wait_for_selector(".claude-magic-consent-skip", timeout=60_000)
     assert "runs.append('refused')" in page.locator(".jp-Cell:has(.claude-magic-consent)").inner_text()
     page.locator(".claude-magic-consent-skip").click()
-    wait_for(lambda: claude_server.queued == 0 and idle(page), "the turn to finish")
+    wait_for(lambda: engine.queued == 0 and idle(page), "the turn to finish")
     wait_for(lambda: "second cell was skipped" in page.locator(CELLS).nth(1).inner_text(), "the answer")
 
     now = cells(page)
@@ -134,17 +174,17 @@ def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any,
     assert any("image/png" in (output.get("data") or {}) for output in plot["outputs"])
     assert not refused["outputs"] and refused["execution_count"] is None
     # Claude got the outputs back, the figure included, and the refusal
-    run_results = transcript.steps[1]
-    assert "plotted 1" in run_results[0] and "declined" in run_results[1].lower(), run_results
-    assert "plotted 1" in transcript.steps[2][0] and "[image/png]" in transcript.steps[2][0]
-    plot_request = claude_server.message_requests[2]["messages"][-1]["content"][0]
-    assert any(part.get("type") == "image" for part in plot_request["content"]), "the figure reaches Claude"
+    ran, refusal, read = transcript.steps[3][0], transcript.steps[4][0], transcript.steps[5][0]
+    assert "plotted 1" in ran and "declined" in refusal.lower(), (ran, refusal)
+    assert "plotted 1" in read and "[image/png]" in read, read
+    plot_result = engine.requests()[4]["messages"][-1]["content"]
+    assert '"type": "image"' in json.dumps(plot_result), "the figure reaches Claude"
     # the Markdown cell is inert: no remote image, no raw HTML, nothing ran
     rendered = page.locator(".jp-MarkdownCell").first
     assert rendered.locator("img").count() == 0 and rendered.locator("script").count() == 0
     assert page.evaluate("window.__xss") is None
     assert "Sales plot" in rendered.inner_text()
-    page.screenshot(path=str(ARTIFACTS / "cells_built.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}_built.png"), full_page=True)
 
     # save, reload the page: the cells and outputs are still there
     page.keyboard.press("Control+s")
@@ -155,18 +195,18 @@ def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any,
     reloaded = cells(page)
     assert [source(cell) for cell in reloaded] == [source(cell) for cell in now]
     assert "plotted 1" in text_of(reloaded[3])
-    requests_before = len(claude_server.message_requests)
+    requests_before = len(engine.requests())
 
     # Restart & Run All: no request, no duplicate cell, each cell run once
     command(page, "notebook:restart-run-all")
     accept_dialog(page)
     wait_for(lambda: "runs:" in text_of(cells(page)[5]) and idle(page), "Run All", timeout=180)
     after = cells(page)
-    assert len(claude_server.message_requests) == requests_before, "Run All sent a request"
+    assert len(engine.requests()) == requests_before, "Run All sent a request"
     assert [source(cell) for cell in after] == [source(cell) for cell in now], "cells changed"
     assert "runs: ['plot', 'refused']" in text_of(after[5]), text_of(after[5])
     assert "plotted 1" in text_of(after[3])
-    page.screenshot(path=str(ARTIFACTS / "cells_run_all.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}_run_all.png"), full_page=True)
 
     # the user edits the refused cell, then changes the prompt and re-runs it: the untouched cells are replaced
     page.evaluate("""() => {
@@ -179,22 +219,19 @@ def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any,
     }""")
 
     def bar_chart(body: dict[str, Any]) -> Reply:
-        return Reply(tool_use("add_cell", {"source": "runs.append('bars')"}, id="toolu_add_bars"))
+        return Reply(tool_use(engine.prefix + "add_cell", {"source": "runs.append('bars')"}, id="toolu_add_bars"))
 
-    claude_server.queue(bar_chart, lambda body: Reply(text(f"Added {added_ids(body)}.")))
+    engine.queue(bar_chart, lambda body: Reply(text(f"Added {added_ids(body)}.")))
     run_cell_at(page, 1)
-    wait_for(lambda: claude_server.queued == 0 and idle(page), "the re-asked turn")
+    wait_for(lambda: engine.queued == 0 and idle(page), "the re-asked turn")
     final = cells(page)
     sources = [source(cell) for cell in final]
-    print("PROMPT CELL", page.locator(CELLS).nth(1).inner_text())
-    print("SOURCES", sources)
-    print("META", [cell.get("metadata") for cell in final])
     assert PLOT_CODE not in sources and not any(s.startswith("# Sales plot") for s in sources), sources
     assert sources[2] == "runs.append('bars')", sources
     assert any(s.startswith(REFUSED_CODE) and "kept" in s for s in sources), "the user's edit is kept"
     assert len(final) == 5, sources
     assert "Kept 1 you edited" in page.locator(CELLS).nth(1).inner_text()
-    page.screenshot(path=str(ARTIFACTS / "cells_reasked.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}_reasked.png"), full_page=True)
 
     # the notebook's own undo brings back what Claude's insertion changed
     page.evaluate("() => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = 2; }")
