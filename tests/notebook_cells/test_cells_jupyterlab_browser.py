@@ -6,7 +6,9 @@ no duplicate cell and each cell run once; a re-asked prompt replaces the untouch
 from __future__ import annotations
 
 import json
+import os
 import time
+import urllib.error
 from typing import Any
 
 import nbformat
@@ -17,6 +19,7 @@ from claude_magic.testing.responder import echo_reply
 
 from ..browser.conftest import ARTIFACTS, Lab
 from ..engines.conftest import cli_env, is_main_request
+from ..helpers import run_notebook
 from .scripted import PLOT_CODE, REFUSED_CODE, Transcript, added_ids, build_turn
 
 pytestmark = pytest.mark.browser
@@ -125,6 +128,14 @@ def text_of(cell: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def saved_cells(lab: Lab, name: str) -> int:
+    """How many cells the saved file has (0 while it is being written: the server answers 500 then)."""
+    try:
+        return len(lab.api(f"/api/contents/{name}")["content"]["cells"])
+    except (urllib.error.HTTPError, KeyError, TypeError):
+        return 0
+
+
 def accept_dialog(page: Any) -> None:
     page.wait_for_selector(".jp-Dialog .jp-mod-accept", timeout=30_000)
     page.locator(".jp-Dialog .jp-mod-accept").first.click()
@@ -188,7 +199,7 @@ def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any,
 
     # save, reload the page: the cells and outputs are still there
     page.keyboard.press("Control+s")
-    wait_for(lambda: len(lab.api("/api/contents/built.ipynb")["content"]["cells"]) == 6, "the save")
+    wait_for(lambda: saved_cells(lab, "built.ipynb") == 6, "the save")
     page.goto(lab.page_url("built.ipynb"))
     page.wait_for_selector(".jp-MarkdownCell")
     wait_for(lambda: idle(page), "the kernel after the reload")
@@ -207,6 +218,18 @@ def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any,
     assert "runs: ['plot', 'refused']" in text_of(after[5]), text_of(after[5])
     assert "plotted 1" in text_of(after[3])
     page.screenshot(path=str(ARTIFACTS / f"{shot}_run_all.png"), full_page=True)
+
+    # the same notebook run by nbclient (no page, no extension): the turn replays, nothing is added or sent
+    copy = lab.root / "built_nbclient.ipynb"
+    copy.write_text((lab.root / "built.ipynb").read_text())
+    headless = nbformat.read(copy, as_version=4)
+    run_notebook(headless, resources={"metadata": {"path": str(lab.root)}},
+                 env=dict(os.environ, JPY_SESSION_NAME=str(lab.root / "built.ipynb"),
+                          ANTHROPIC_BASE_URL=engine.server.base_url, ANTHROPIC_API_KEY="local-test-key"))
+    assert len(engine.requests()) == requests_before, json.dumps(headless.cells[1].outputs)[-3000:]
+    assert [source(cell) for cell in headless.cells] == [source(cell) for cell in now]
+    assert "runs: ['plot', 'refused']" in text_of(headless.cells[5]), text_of(headless.cells[5])
+    assert "second cell was skipped" in json.dumps(headless.cells[1].outputs)
 
     # the user edits the refused cell, then changes the prompt and re-runs it: the untouched cells are replaced
     page.evaluate("""() => {
