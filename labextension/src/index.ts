@@ -15,6 +15,7 @@ const REQUEST_TARGET = 'claude_magic.cells';
 const REPLY_TARGET = 'claude_magic.cells.reply';
 const PROTOCOL = 1;
 const VERSION = '0.1.0';
+const MARK_KEY = 'claude_magic';
 
 type JSONObject = { [key: string]: any };
 
@@ -32,6 +33,18 @@ class Bridge {
       }
     });
     void context.ready.then(() => this.connect());
+    void panel.context.ready.then(() => {
+      this.markAll();
+      panel.content.model?.cells.changed.connect(() => this.markAll());
+    });
+  }
+
+  /** A mark beside the prompt of every cell Claude wrote (from its metadata, so it survives a reload). */
+  private markAll(): void {
+    for (const widget of this.panel.content.widgets) {
+      const mark = widget.model.getMetadata(MARK_KEY) as JSONObject | undefined;
+      widget.toggleClass('claude-magic-cell-mark', Boolean(mark && mark.made_by === 'claude'));
+    }
   }
 
   /** Listen for the kernel's hello; and, if claude-magic is already loaded there (a reload), say hello. */
@@ -173,7 +186,7 @@ class Bridge {
         widget.rendered = true;
       }
     }
-    this.mark(index);
+    this.markAll();
     return { id: cell.id, index, placed_after: anchor >= 0 ? after : null };
   }
 
@@ -233,11 +246,6 @@ class Bridge {
     if (widget && widget.model?.type === 'code' && busy) {
       widget.setPrompt?.('*');
     }
-  }
-
-  private mark(index: number): void {
-    const widget = this.panel.content.widgets[index];
-    widget?.addClass('claude-magic-cell-mark');
   }
 
   /** Run / Skip on the cell: resolves true only for an explicit Run. */
