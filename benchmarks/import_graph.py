@@ -30,7 +30,7 @@ LAYERS: dict[str, int] = _layers({
     0: ("core",),
     1: ("transport", "notebook"),
     2: ("tools", "engines", "mcp"),
-    3: ("views", "panel", "rows", "store", "replay"),
+    3: ("views", "panel", "rows", "store", "replay", "cells"),
     4: ("", "magics", "commands", "api", "session", "auth_report", "quickstart"),
 })
 

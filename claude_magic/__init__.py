@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext claude_magic`: register the `%claude` / `%%claude` magics."""
+    from .cells import front_end
     from .core.early_imports import import_after_this_cell
     from .magics import ClaudeMagic
     from .notebook.failed_cells import tracker_for
@@ -29,6 +30,7 @@ def load_ipython_extension(ipython: Any) -> None:
     tracker_for(ipython).register(ipython)   # remembers failed cells for `%claude fix` and `$`Err[-1]``
     watch_cells(ipython)                     # the running cell's id, for re-runs that replace their turn
     import_after_this_cell(ipython)          # the first turn's SDK and widgets, in the background, from then on
+    front_end().start()                      # hello to claude-magic's JupyterLab extension (notebook tools)
 
 
 def unload_ipython_extension(ipython: Any) -> None:

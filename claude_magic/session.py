@@ -203,9 +203,12 @@ def get_session() -> Session:
     global _session
     with _session_lock:
         if _session is None:
+            from .cells import notebook_tools
             from .tools import default_toolbox
 
-            _session = Session(toolbox=default_toolbox())
+            toolbox = default_toolbox()
+            toolbox.add_source(notebook_tools())    # offered while a page can edit the notebook
+            _session = Session(toolbox=toolbox)
             import atexit
 
             atexit.register(_session.close)

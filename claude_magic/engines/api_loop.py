@@ -129,7 +129,8 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
             if toolbox is None:
                 conversation.answer_pending("No tools are available in this session.")
             else:
-                conversation.add_user(toolbox.run(calls, emit, cancellation, request.tool_context, settings=settings))
+                conversation.add_user(toolbox.run(calls, emit, cancellation, request.tool_context, settings=settings,
+                                                  conversation=conversation.name))
             continue
         if outcome.stop_reason in ("pause_turn", "compaction"):   # paused (server tools, or after compacting)
             continue

@@ -16,7 +16,7 @@ import contextlib
 import weakref
 from typing import Any
 
-__all__ = ["CellWatcher", "watch_cells", "unwatch_cells", "running_cell_id", "request_cell_id"]
+__all__ = ["CellWatcher", "watch_cells", "unwatch_cells", "running_cell_id", "request_cell_id", "current_execution"]
 
 
 class CellWatcher:
@@ -93,6 +93,12 @@ def unwatch_cells(shell: Any) -> None:
     watcher = _watchers.get(shell)
     if watcher is not None:
         watcher.unregister()
+
+
+def current_execution(shell: Any) -> Any:
+    """The innermost running cell's `ExecutionInfo` (one object per run of a cell), or None between cells."""
+    watcher = _watchers.get(shell)
+    return watcher.current_info if watcher is not None else None
 
 
 def running_cell_id(shell: Any) -> str | None:

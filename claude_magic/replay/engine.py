@@ -128,8 +128,11 @@ class ReplayEngine:
                 fresh = conversation.messages[-1]["content"]
             else:
                 context, refused = _from_record(request)
+                context = replace(context, recorded={block.get("tool_use_id", ""): block for block in
+                                                     (recorded_results if isinstance(recorded_results, list) else [])
+                                                     if isinstance(block, dict) and block.get("type") == "tool_result"})
                 fresh = request.toolbox.run(conversation.pending_tool_uses(), request.emit, request.cancellation,
-                                            context, settings=request.settings)
+                                            context, settings=request.settings, conversation=conversation.name)
                 conversation.add_user(fresh)
                 if refused:
                     raise _RecordRefused(request.conversation.untrusted_record or "a store file", refused)

@@ -121,11 +121,11 @@ class ReplayPlanner:
             cursor = self._in_order.get(conversation.name)
         turns = conversation.turns
         if cursor is not None:
-            if cursor < len(turns) and turns[cursor].cell_id in (None, options.cell_id):
+            if cursor < len(turns) and _same_cell(turns[cursor].cell_id, options.cell_id):
                 return cursor
             return None
         for index, record in enumerate(turns):
-            if (record.cell_id not in (None, options.cell_id) or record.status not in REPLAYABLE_STATUS
+            if (not _same_cell(record.cell_id, options.cell_id) or record.status not in REPLAYABLE_STATUS
                     or not record.request_hash):
                 continue
             probe = Conversation(conversation.name)
@@ -154,3 +154,9 @@ class ReplayPlanner:
                     self._in_order[name] = following
                 else:
                     del self._in_order[name]
+
+
+def _same_cell(recorded: str | None, now: str | None) -> bool:
+    """Whether a recorded turn may be this cell's: either side without a cell id (nbclient and papermill send none,
+    so a notebook recorded in JupyterLab replays there too, matched by its fingerprint), or the same id."""
+    return recorded is None or now is None or recorded == now

@@ -43,7 +43,7 @@ def replay_or_ask(request: TurnRequest, options: TurnOptions, planner: ReplayPla
         would send it); a setting the API would refuse raises here."""
         engine = engine_name or (recorded_engine if settings.engine == "auto" else "") or settings.engine
         if engine not in offered:
-            offered[engine] = offered_definitions(request.toolbox, options.tools, engine)
+            offered[engine] = _fingerprinted(request, offered_definitions(request.toolbox, options.tools, engine))
         return request_fingerprinter(request.prompt, settings, engine, offered[engine])
 
     def fingerprint(messages: list[dict[str, Any]], recorded_engine: str = "") -> str:
@@ -114,3 +114,17 @@ def _stamp(conversation: Conversation, result: TurnResult, request_hash: str) ->
     result.request_hash = record.request_hash
     if result.answered_at is None:
         result.answered_at = record.started_at
+
+
+def _fingerprinted(request: TurnRequest, definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tools that belong in the fingerprint: not those offered only while a page can show them (notebook
+    cells), so that a notebook replays the same with or without JupyterLab (nbclient's Run All)."""
+    toolbox = request.toolbox
+    if toolbox is None:
+        return definitions
+    kept = []
+    for definition in definitions:
+        item = toolbox.get(definition.get("name", ""))
+        if item is None or item.fingerprinted:
+            kept.append(definition)
+    return kept

@@ -31,10 +31,10 @@ def run_python(code: str) -> ToolOutput:
         code: Python source to run, one or more statements.
     """
     run = execution.run_cell(code)
-    return _cell_output(run)
+    return cell_output(run)
 
 
-def _cell_output(run: execution.CellRun) -> ToolOutput:
+def cell_output(run: execution.CellRun) -> ToolOutput:
     """Claude's text/image view of a cell run, and the user's rich view of it."""
     texts: list[str] = []
     images: list[dict[str, Any]] = []

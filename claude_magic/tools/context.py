@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .tool import Tool
 
-__all__ = ["ToolCall", "ToolContext", "SavedRecord"]
+__all__ = ["ToolCall", "ToolContext", "SavedRecord", "RunningCall", "running_call"]
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,26 @@ class ToolContext:
       `run_python` and figure tools must run where IPython and matplotlib live. None: run them on the
       turn's own thread.
     - `record` is set by the replay engine: the calls come from the notebook's saved record, not from
-      Claude now; an untrusted record asks before every call, whatever the policy says.
+      Claude now; an untrusted record asks before every call, whatever the policy says. `recorded` holds
+      the recorded results, which tools that must not act twice (`Tool.replays_recorded`) return as they are.
     """
 
     approver: Callable[[ToolCall], bool] | None = None
     run_on_main_thread: Callable[[Callable[[], Any]], Any] | None = None
     record: SavedRecord | None = None
+    recorded: dict[str, dict[str, Any]] = field(default_factory=dict)   # replay: tool_use_id -> its tool_result
+
+
+@dataclass(frozen=True)
+class RunningCall:
+    """The call a tool function is running for (`running_call.get()` inside the function): provenance."""
+
+    id: str
+    name: str
+    model: str
+    conversation: str
+    replayed: bool = False
+    emit: Callable[[Any], None] | None = field(default=None, compare=False, repr=False)   # the turn's events
+
+
+running_call: ContextVar[RunningCall | None] = ContextVar("claude_magic_running_call", default=None)

@@ -1,7 +1,8 @@
 """The one consent decision for every tool call, whoever runs it (the API engine's executor, Claude Code).
 
 Policy first (`deny`, `allow`, `ask`); a call replayed from a record this user did not write asks whatever the
-policy; asking goes to the front end's approver, else the console; "could not ask" and a broken consent UI
+policy; asking goes to the front end's approver, else the tool's own (Run / Skip on a notebook cell), else the
+console; "could not ask" and a broken consent UI
 never mean yes. A KeyboardInterrupt while asking propagates: the caller stops the turn.
 """
 
@@ -42,7 +43,7 @@ def decide(call: ToolCall, context: ToolContext, emit: Callable[[Event], None]) 
     if record is not call.record:
         call = ToolCall(call.id, call.name, call.input, call.tool, call.policy, record)
     emit(ConsentRequested(call.id, call.name, call.input))
-    approver = context.approver or ask_in_console
+    approver = context.approver or getattr(call.tool, "approver", None) or ask_in_console
     try:
         approved = approver(call)
     except ConsentUnavailable:

@@ -13,7 +13,7 @@ __all__ = ["describe_tools"]
 
 def describe_tools(toolbox: Toolbox, schemas: bool = True) -> str:
     """Every registered tool: a summary table, then (with `schemas`) each description and input schema."""
-    tools = toolbox.tools(start=True)   # MCP servers start here to list theirs
+    tools = toolbox.tools(start=True)   # MCP servers start here to list theirs (notebook tools: only when offered)
     if not tools:
         return "No tools are registered. Decorate a function with `@claude_magic.tool` to offer it to Claude."
     lines = ["| tool | consent | offered | kind | summary |", "|---|---|---|---|---|"]
@@ -27,6 +27,11 @@ def describe_tools(toolbox: Toolbox, schemas: bool = True) -> str:
     lines.append("Consent: *ask* prompts before each call, *allow* runs it, *deny* refuses it "
                  "(`%config ClaudeMagic.tool_policies`, globs such as `mcp__git__*` too); `%%claude --tools a,b` "
                  "or `--no-tools` narrows a cell.")
+    for source in toolbox.sources:
+        missing = getattr(source, "missing_reason", "")
+        if missing:
+            names = ", ".join(f"`{item.name}`" for item in source.tools(start=False))
+            lines += ["", f"Not offered now: {names}, because {missing}."]
     if schemas:
         for item in tools:
             lines += ["", f"### `{item.name}`", "", item.description.strip(), "",

@@ -18,7 +18,7 @@ from ..core.redaction import redact, redact_content
 from ..core.settings import Settings
 from .asyncloop import shared_loop
 from .bundles import MimeBundle
-from .context import ToolCall, ToolContext
+from .context import RunningCall, ToolCall, ToolContext, running_call
 from .deadline import ToolCancelled, ToolTimeout, call_with_deadline, raise_in_thread
 from .decision import decide
 from .output import ToolOutput, content_text, fit_to_budget, full_text_bundle, to_output
@@ -39,7 +39,7 @@ class ToolLookup(Protocol):
 
     def names(self) -> list[str]: ...
 
-    def policy(self, name: str) -> str: ...
+    def policy(self, name: str, arguments: dict[str, Any] | None = None) -> str: ...
 
 # Waits are sliced so that Stop, and a Ctrl-C whose signal the OS delivered to another thread, are
 # noticed within this many seconds (a main thread blocked in one long wait would not see the signal).
@@ -67,17 +67,20 @@ class _Slot:
 
 def run_calls(toolbox: ToolLookup, calls: list[dict[str, Any]], emit: Callable[[Event], None],
               cancellation: Cancellation | None, context: ToolContext | None = None,
-              settings: Settings | None = None) -> list[dict[str, Any]]:
+              settings: Settings | None = None, conversation: str = "") -> list[dict[str, Any]]:
     """One `tool_result` per `tool_use` in `calls`, in order; KeyboardInterrupt carries `.results` of finished ones."""
-    return _Batch(toolbox, emit, cancellation, context or ToolContext(), settings or Settings()).run(calls)
+    return _Batch(toolbox, emit, cancellation, context or ToolContext(), settings or Settings(),
+                  conversation).run(calls)
 
 
 class _Batch:
     """The calls of one assistant message, decided one by one and run together."""
 
     def __init__(self, toolbox: ToolLookup, emit: Callable[[Event], None], cancellation: Cancellation | None,
-                 context: ToolContext, settings: Settings) -> None:
+                 context: ToolContext, settings: Settings, conversation: str = "") -> None:
         self.toolbox = toolbox
+        self.model = settings.model
+        self.conversation = conversation
         self.emit = emit
         self.cancellation = cancellation
         self.context = context
@@ -91,7 +94,7 @@ class _Batch:
         for slot in self.slots:
             self.emit(ToolCallStarted(slot.id, slot.name, slot.input))
         try:
-            approved = [slot for slot in self.slots if self._approve(slot)]
+            approved = [slot for slot in self.slots if not self._from_recording(slot) and self._approve(slot)]
             for slot in approved:
                 if _runs_inline(slot.tool):
                     self._collect(block=True)   # a barrier: what came before it has finished
@@ -104,6 +107,14 @@ class _Batch:
             raise
         return [slot.block for slot in self.slots if slot.block is not None]
 
+    def _from_recording(self, slot: _Slot) -> bool:
+        """Replay of a tool that must not act twice (a cell it added is still there): the recorded result."""
+        recorded = self.context.recorded.get(slot.id) if self.context.record is not None else None
+        if recorded is None or slot.tool is None or not slot.tool.replays_recorded:
+            return False
+        self._finish(slot, "done", ToolOutput(recorded.get("content") or "", is_error=bool(recorded.get("is_error"))))
+        return True
+
     # -- consent ---------------------------------------------------------------------------------
     def _approve(self, slot: _Slot) -> bool:
         """Whether the call may run; if not, its result is set (unknown, disabled, denied, declined)."""
@@ -113,13 +124,16 @@ class _Batch:
             self._finish(slot, "failed", ToolOutput(f"There is no tool named {slot.name!r} in this session "
                                                     f"(available: {available or 'none'}).", is_error=True))
             return False
-        call = ToolCall(slot.id, slot.name, slot.input, slot.tool, self.toolbox.policy(slot.name))
+        call = ToolCall(slot.id, slot.name, slot.input, slot.tool, self.toolbox.policy(slot.name, slot.input))
         decision = decide(call, self.context, self.emit)
         if not decision:
             self._finish(slot, "denied", ToolOutput(decision.refusal, is_error=True))
         return decision.allowed
 
     # -- running ---------------------------------------------------------------------------------
+    def _running(self, slot: _Slot) -> RunningCall:
+        return RunningCall(slot.id, slot.name, self.model, self.conversation, self.context.record is not None, self.emit)
+
     def _start(self, slot: _Slot) -> None:
         """Start a concurrent call: async ones on the private loop, sync ones on a daemon thread."""
         tool = slot.tool
@@ -132,6 +146,7 @@ class _Batch:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         slot.future = future
         context = contextvars.copy_context()
+        context.run(running_call.set, self._running(slot))
         thread = threading.Thread(target=_thread_main, args=(slot, tool, future, context),
                                   name=f"claude-tool-{slot.name}", daemon=True)
         thread.start()
@@ -143,8 +158,14 @@ class _Batch:
         self._check_cancelled()
         slot.started = time.perf_counter()
 
+        running = self._running(slot)
+
         def call() -> Any:
-            return call_with_deadline(lambda: tool.call(slot.input), self.timeout)
+            token = running_call.set(running)
+            try:
+                return call_with_deadline(lambda: tool.call(slot.input), self.timeout)
+            finally:
+                running_call.reset(token)
 
         runner = self.context.run_on_main_thread
         on_main = threading.current_thread() is threading.main_thread()

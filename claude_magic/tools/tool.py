@@ -32,7 +32,18 @@ class Tool:
 
     `consent` is the default policy (ask, allow, deny); `main_thread` tools run on the kernel's main
     thread, one after another (code execution, matplotlib); the others run concurrently.
+
+    Tools that act on the page (`claude_magic.cells`) set three more: `policy_for(arguments)` gives the
+    default policy of one call (a configured policy still wins); `approver(call)` asks the user where the
+    call would act (on the cell), used when the front end gave none; `replays_recorded`: replay returns the
+    recorded result instead of acting a second time; `fingerprinted` False leaves them out of the request
+    fingerprint that decides replay (they are offered only where a page can show cells).
     """
+
+    policy_for: Callable[[dict[str, Any]], Policy] | None = None
+    approver: Callable[[Any], bool] | None = None
+    replays_recorded: bool = False
+    fingerprinted: bool = True      # False: offered or not by the front end, so left out of replay's fingerprint
 
     def __init__(self, function: Callable[..., Any], *, name: str | None = None, description: str | None = None,
                  consent: str = "allow", main_thread: bool = False, builtin: bool = False,

@@ -136,14 +136,18 @@ class Toolbox:
         return register(function) if function is not None else register
 
     # -- policies --------------------------------------------------------------------------------
-    def policy(self, name: str) -> Policy:
+    def policy(self, name: str, arguments: dict[str, Any] | None = None) -> Policy:
         """The effective policy: configured for `name`, else the longest configured glob matching it
-        (`mcp__git__*`, then `*`), else the tool's own."""
+        (`mcp__git__*`, then `*`), else the tool's own (for these `arguments`, when the tool says)."""
         configured = configured_policy(name, self.policies)
         if configured:
             return configured
         item = self.get(name)
-        return item.consent if item is not None else "deny"
+        if item is None:
+            return "deny"
+        if item.policy_for is not None and arguments is not None:
+            return item.policy_for(arguments)
+        return item.consent
 
     def set_policy(self, name: str, policy: str) -> None:
         """Override one tool's policy ("*" for every tool without its own override)."""
@@ -178,9 +182,12 @@ class Toolbox:
             return []
         if sources:
             tools = self.tools(names, start=True)
-        else:
+        else:                  # registered tools, and sources whose tools run in the kernel (notebook cells)
             with self._lock:
                 tools = list(self._tools.values())
+            own = {item.name for item in tools}
+            tools += [item for source in list(self.sources) if getattr(source, "runs_in_kernel", False)
+                      for item in source.tools(names, start=True) if item.name not in own]
         if names is None:
             chosen = [item for item in tools if item.name not in self.disabled]
         else:
@@ -191,8 +198,9 @@ class Toolbox:
         return [_copied(item.definition) for item in chosen]
 
     def run(self, calls: list[dict[str, Any]], emit: Callable[[Event], None], cancellation: Cancellation | None,
-            context: ToolContext | None = None, settings: Settings | None = None) -> list[dict[str, Any]]:
+            context: ToolContext | None = None, settings: Settings | None = None,
+            conversation: str = "") -> list[dict[str, Any]]:
         """Run a turn's `tool_use` blocks (consent first, then concurrently); one `tool_result` each, in order."""
         from .executor import run_calls
 
-        return run_calls(self, calls, emit, cancellation, context, settings)
+        return run_calls(self, calls, emit, cancellation, context, settings, conversation)

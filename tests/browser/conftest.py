@@ -23,6 +23,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# claude-magic's prebuilt JupyterLab extension (an editable install does not put it in share/jupyter/labextensions)
+LABEXTENSIONS = Path(__file__).resolve().parents[2] / "claude_magic" / "labextension"
 
 
 @dataclass
@@ -66,7 +68,8 @@ def lab(claude_server: LocalServer, tmp_path: Path) -> Iterator[Lab]:
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
          f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
          f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         f"--LabApp.extra_labextensions_path={LABEXTENSIONS}", "--LabApp.expose_app_in_browser=True"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     started = Lab(f"http://127.0.0.1:{port}", token, root, process)
     try:

@@ -531,7 +531,7 @@ class _Turn:
                          "content": "No tools are available in this session."}
             else:
                 block = toolbox.run([call], self.request.emit, self.request.cancellation, self.request.tool_context,
-                                    settings=self.request.settings)[0]
+                                    settings=self.request.settings, conversation=self.request.conversation.name)[0]
         except KeyboardInterrupt:
             block = {"type": "tool_result", "tool_use_id": call["id"], "content": INTERRUPTED_TOOL_RESULT,
                      "is_error": True}
