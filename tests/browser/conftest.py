@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,13 +56,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def lab(claude_server: LocalServer, tmp_path: Path) -> Iterator[Lab]:
-    """JupyterLab whose kernels talk to `claude_server`; stopped (by its PID) after the test."""
+@contextmanager
+def running_lab(base_url: str, tmp_path: Path) -> Iterator[Lab]:
+    """JupyterLab (with claude-magic's extension) whose kernels talk to the server at `base_url`; stopped after."""
     port, token = _free_port(), secrets.token_hex(16)
     root = tmp_path / "lab"
     root.mkdir()
-    env = dict(os.environ, ANTHROPIC_BASE_URL=claude_server.base_url, ANTHROPIC_API_KEY="local-test-key",
+    env = dict(os.environ, ANTHROPIC_BASE_URL=base_url, ANTHROPIC_API_KEY="local-test-key",
                JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
     log = (tmp_path / "lab.log").open("wb")
     process = subprocess.Popen(
@@ -91,6 +92,13 @@ def lab(claude_server: LocalServer, tmp_path: Path) -> Iterator[Lab]:
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def lab(claude_server: LocalServer, tmp_path: Path) -> Iterator[Lab]:
+    """JupyterLab whose kernels talk to `claude_server`; stopped (by its PID) after the test."""
+    with running_lab(claude_server.base_url, tmp_path) as started:
+        yield started
 
 
 @pytest.fixture
