@@ -47,6 +47,12 @@ def test_a_wheel_in_a_fresh_venv_runs_the_quickstart_notebook(tmp_path: Path) ->
     where = _run([python, "-c", "import claude_magic.quickstart as q; print(q.__file__); print(q.notebook_path())"],
                  tmp_path, env).split()
     assert all(str(venv) in path for path in where), where          # the wheel's files, not the checkout's
+    # the prebuilt JupyterLab extension (notebook cells) is installed with the wheel: no Node.js needed
+    done = subprocess.run([str(venv / "bin" / "jupyter"), "labextension", "list"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    listed = done.stdout + done.stderr                                # the listing goes to stderr
+    assert "claude-magic-cells" in listed and "enabled" in listed and "OK" in listed, listed
+    assert (venv / "share" / "jupyter" / "labextensions" / "claude-magic-cells" / "package.json").is_file()
     output = _run([python, "-m", "claude_magic.quickstart", "--run"], tmp_path, env)
     assert "using the local test server" in output
     assert ">>> %load_ext claude_magic" in output
