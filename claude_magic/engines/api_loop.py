@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from ..core.conversation import INTERRUPTED_TOOL_RESULT, Conversation, TurnRecord
-from ..core.errors import TurnInterrupted
+from ..core.errors import ApiError, TurnInterrupted
 from ..core.events import Notice, StepFinished, StepStarted, TurnFinished, TurnStarted
 from ..core.model_names import resolve_model
 from ..core.pricing import cost_of
@@ -86,9 +86,12 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
         if over_budget(request, result):
             conversation.answer_pending("Not run: the session reached ClaudeMagic.max_budget_usd.")
             return
-        params = build_params(sent_messages(conversation.messages), settings, tools)   # from the last compaction on
-        params = _with_files(client, request, params)                                # large attachments by file id
-        params, support, window = managed_params(client, params, settings, catalog)
+        try:
+            params, support, window = _request_params(client, request, tools)
+        except ApiError as error:           # the model lookup could not get a token (a refused refresh)
+            conversation.answer_pending("Not run: no access token for the API could be obtained.")
+            result.status, result.error = "error", str(error)
+            return
         if catalog is not None and settings.context_window_check:
             refusal, pending_answer = _context_check(client, params, catalog)
             if refusal:
@@ -99,7 +102,7 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
         outcome = stream_step(client, params, step, emit, cancellation)
         if outcome.error is not None and not outcome.started and request.uploads is not None \
                 and request.uploads.recover(client, outcome.error):          # a file the API no longer has: upload it again
-            params = _with_files(client, request, build_params(conversation.snapshot(), settings, tools))
+            params = _request_params(client, request, tools)[0]
             outcome = stream_step(client, params, step, emit, cancellation)
         result.steps += 1
         result.retries += outcome.retries
@@ -147,6 +150,14 @@ def _loop(client: Any, request: TurnRequest, tools: list[dict[str, Any]], result
     result.error = (f"Stopped after {settings.max_steps} steps (ClaudeMagic.max_steps); the tool results so "
                     "far are kept — ask Claude to continue if you want more.")
     emit(Notice(result.error, "warning"))
+
+
+def _request_params(client: Any, request: TurnRequest, tools: list[dict[str, Any]]) -> tuple[dict[str, Any], Any, int]:
+    """The next request: the conversation from its last compaction on, large attachments by file id, and the context
+    management the model supports (with what it supports and the window it was sized for)."""
+    params = build_params(sent_messages(request.conversation.messages), request.settings, tools)
+    params = _with_files(client, request, params)
+    return managed_params(client, params, request.settings, request.catalog)
 
 
 def _with_files(client: Any, request: TurnRequest, params: dict[str, Any]) -> dict[str, Any]:

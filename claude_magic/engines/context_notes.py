@@ -17,6 +17,7 @@ from ..core.results import TurnResult
 from ..core.settings import Settings
 from ..transport.context_management import ContextSupport, context_support, with_context_management
 from ..transport.context_window import ModelCatalog
+from ..transport.credentials import credential_error
 from ..transport.stream import StepOutcome
 
 __all__ = ["ContextState", "managed_params", "report", "WARN_SHARE"]
@@ -50,8 +51,11 @@ def model_context(client: Any, catalog: ModelCatalog | None, model: str) -> tupl
 
     try:
         info = catalog.info(client, model)
-    except anthropic.AnthropicError:          # the request itself will say what is wrong
-        return ContextSupport(), 0
+    except anthropic.AnthropicError as error:
+        credential = credential_error(error)  # no token could be had (a refused refresh): the turn's error, asked once
+        if credential is not None:
+            raise credential from None
+        return ContextSupport(), 0            # else the request itself will say what is wrong
     window = int(getattr(info, "max_input_tokens", 0) or 0) if info is not None else 0
     return context_support(info), window
 

@@ -24,7 +24,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-# claude-magic's prebuilt JupyterLab extension (an editable install does not put it in share/jupyter/labextensions)
+# claude-magic's prebuilt JupyterLab extension (an editable install does not put it in share/jupyter/labextensions):
+# linked into a Jupyter data path of the test's own
 LABEXTENSIONS = Path(__file__).resolve().parents[2] / "claude_magic" / "labextension"
 
 
@@ -57,20 +58,27 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_lab(base_url: str, tmp_path: Path) -> Iterator[Lab]:
-    """JupyterLab (with claude-magic's extension) whose kernels talk to the server at `base_url`; stopped after."""
+def running_lab(base_url: str, tmp_path: Path, app: str = "lab") -> Iterator[Lab]:
+    """JupyterLab (`app="lab"`) or Notebook 7 (`"notebook"`), with claude-magic's extension, whose kernels talk to
+    the server at `base_url`; stopped (by its PID) after."""
     port, token = _free_port(), secrets.token_hex(16)
     root = tmp_path / "lab"
     root.mkdir()
+    data = tmp_path / "data"        # the extension in a Jupyter data path (Notebook 7 serves no extra paths)
+    (data / "labextensions").mkdir(parents=True)
+    (data / "labextensions" / "claude-magic-cells").symlink_to(LABEXTENSIONS / "claude-magic-cells")
     env = dict(os.environ, ANTHROPIC_BASE_URL=base_url, ANTHROPIC_API_KEY="local-test-key",
-               JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-    log = (tmp_path / "lab.log").open("wb")
+               JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTER_PATH=os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")])))
+    options = {"lab": [f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", "--LabApp.news_url=None",
+                       "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                       "--LabApp.expose_app_in_browser=True"],
+               "notebook": ["--JupyterNotebookApp.expose_app_in_browser=True"]}[app]
+    log = (tmp_path / f"{app}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
+        [sys.executable, "-m", "jupyter", app, "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
          f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         f"--LabApp.extra_labextensions_path={LABEXTENSIONS}", "--LabApp.expose_app_in_browser=True"],
+         f"--ServerApp.root_dir={root}", *options],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     started = Lab(f"http://127.0.0.1:{port}", token, root, process)
     try:
@@ -81,7 +89,7 @@ def running_lab(base_url: str, tmp_path: Path) -> Iterator[Lab]:
                 break
             except (urllib.error.URLError, ConnectionError):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "lab.log").read_text()) from None
+                    raise RuntimeError((tmp_path / f"{app}.log").read_text()) from None
                 time.sleep(0.2)
         yield started
     finally:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.error
 from typing import Any
 
@@ -20,6 +19,7 @@ from claude_magic.testing.responder import echo_reply
 from ..browser.conftest import ARTIFACTS, Lab
 from ..engines.conftest import cli_env, is_main_request
 from ..helpers import run_notebook
+from .page import cells, idle, run_cell_at, source, wait_for
 from .scripted import PLOT_CODE, REFUSED_CODE, Transcript, added_ids, build_turn
 
 pytestmark = pytest.mark.browser
@@ -77,44 +77,18 @@ def write_notebook(lab: Lab, name: str, setup: str) -> None:
     nbformat.write(document, lab.root / name)
 
 
-def wait_for(condition: Any, what: str, timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
-def cells(page: Any) -> list[dict[str, Any]]:
-    """The notebook model's cells, as JupyterLab has them now."""
-    return page.evaluate("""() => {
-      const panel = window.jupyterapp.shell.currentWidget;
-      return panel.content.model.sharedModel.cells.map(cell => cell.toJSON());
-    }""")
 
 
 def command(page: Any, name: str) -> None:
     page.evaluate(f"() => {{ void window.jupyterapp.commands.execute({json.dumps(name)}); }}")
 
 
-def run_cell_at(page: Any, index: int) -> None:
-    page.evaluate(f"""() => {{
-      const panel = window.jupyterapp.shell.currentWidget;
-      panel.content.activeCellIndex = {index};
-      void window.jupyterapp.commands.execute('notebook:run-cell');
-    }}""")
 
 
-def idle(page: Any) -> bool:
-    return page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status") == "idle"
 
 
-def source(cell: dict[str, Any]) -> str:
-    value = cell.get("source", "")
-    return "".join(value) if isinstance(value, list) else value
 
 
 def text_of(cell: dict[str, Any]) -> str:
@@ -246,14 +220,15 @@ def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any,
 
     engine.queue(bar_chart, lambda body: Reply(text(f"Added {added_ids(body)}.")))
     run_cell_at(page, 1)
-    wait_for(lambda: engine.queued == 0 and idle(page), "the re-asked turn")
+    wait_for(lambda: engine.queued == 0 and "Added [" in page.locator(CELLS).nth(1).inner_text()
+             and "Kept 1 you edited" in page.locator(CELLS).nth(1).inner_text(), "the re-asked turn's answer")
+    wait_for(lambda: len(cells(page)) == 5, "the replaced cells")
     final = cells(page)
     sources = [source(cell) for cell in final]
     assert PLOT_CODE not in sources and not any(s.startswith("# Sales plot") for s in sources), sources
     assert sources[2] == "runs.append('bars')", sources
     assert any(s.startswith(REFUSED_CODE) and "kept" in s for s in sources), "the user's edit is kept"
     assert len(final) == 5, sources
-    assert "Kept 1 you edited" in page.locator(CELLS).nth(1).inner_text()
     page.screenshot(path=str(ARTIFACTS / f"{shot}_reasked.png"), full_page=True)
 
     # the notebook's own undo brings back what Claude's insertion changed

@@ -4,13 +4,6 @@ the cell; the cells Claude wrote carry its mark after a reload."""
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,84 +13,31 @@ import pytest
 
 from claude_magic.testing import LocalServer, Reply, text, tool_use
 
-from ..browser.conftest import ARTIFACTS, LABEXTENSIONS, _free_port
+from ..browser.conftest import ARTIFACTS, Lab, running_lab
+from .page import cells, run_cell_at, source, wait_for
 from .scripted import added_ids, results_of
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def notebook7(claude_server: LocalServer, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    """Notebook 7 (`jupyter notebook`) whose kernels talk to `claude_server`: (url, token, root)."""
-    port, token = _free_port(), secrets.token_hex(16)
-    root = tmp_path / "nb"
-    root.mkdir()
-    data = tmp_path / "data"          # Notebook 7 serves extensions from the Jupyter data path, not extra paths
-    (data / "labextensions").mkdir(parents=True)
-    (data / "labextensions" / "claude-magic-cells").symlink_to(LABEXTENSIONS / "claude-magic-cells")
-    env = dict(os.environ, ANTHROPIC_BASE_URL=claude_server.base_url, ANTHROPIC_API_KEY="local-test-key",
-               JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-               JUPYTER_PATH=os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")])))
-    log = (tmp_path / "notebook.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "notebook", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-         f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--JupyterNotebookApp.expose_app_in_browser=True"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5).read()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "notebook.log").read_text()) from None
-                time.sleep(0.2)
-        yield url, token, root
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+def notebook7(claude_server: LocalServer, tmp_path: Path) -> Iterator[Lab]:
+    """Notebook 7 (`jupyter notebook`) whose kernels talk to `claude_server`."""
+    with running_lab(claude_server.base_url, tmp_path, app="notebook") as started:
+        yield started
 
 
-def wait_for(condition: Any, what: str, timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
-def cells(page: Any) -> list[dict[str, Any]]:
-    return page.evaluate("() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells"
-                         ".map(cell => cell.toJSON())")
 
 
-def source(cell: dict[str, Any]) -> str:
-    value = cell.get("source", "")
-    return "".join(value) if isinstance(value, list) else value
 
 
-def run_cell_at(page: Any, index: int) -> None:
-    page.evaluate(f"""() => {{
-      const panel = window.jupyterapp.shell.currentWidget;
-      panel.content.activeCellIndex = {index};
-      void window.jupyterapp.commands.execute('notebook:run-cell');
-    }}""")
 
 
-def test_claude_edits_and_runs_cells_in_notebook7(notebook7: tuple[str, str, Path], page: Any,
+def test_claude_edits_and_runs_cells_in_notebook7(notebook7: Lab, page: Any,
                                                   claude_server: LocalServer) -> None:
-    url, token, root = notebook7
+    url, token, root = notebook7.url, notebook7.token, notebook7.root
     document = nbformat.v4.new_notebook()
     document.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                        "language": "python"}
