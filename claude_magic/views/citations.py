@@ -125,7 +125,10 @@ def markers_html(block: dict[str, Any], numbers: tuple[int, ...]) -> str:
         url = safe_url(citation.get("url"))
         href = f' href="{html.escape(url, quote=True)}"' if url else ""
         pieces.append(f'<a{href} title="{hover}">[{number}]</a>')
-    return sanitize(f'<sup>{"".join(pieces)}</sup>')
+    # built from escaped values only (an http(s) URL, text, a number), so not re-serialised by the sanitizer:
+    # some nh3 releases write `<` inside attribute values back unescaped
+    return f'<sup>{"".join(pieces)}</sup>'
+
 
 
 def _flatten(citations: Any, numbers: tuple[int, ...]) -> list[dict[str, Any]]:
