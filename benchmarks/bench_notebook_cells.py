@@ -174,7 +174,7 @@ def main() -> None:
         page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         wait_for(lambda: server.queued == 0 and idle(page) and len(cells(page)) == 1 + 4 * turns, timeout=600)
         time.sleep(0.5)
-        page.keyboard.press("Control+s")
+        page.evaluate("() => { void window.jupyterapp.commands.execute('docmanager:save'); }")
         wait_for(lambda: len(json.loads(build.read_text() or "{}").get("cells", [])) == 1 + 4 * turns
                  if build.read_text().strip().endswith("}") else False)
         browser.close()

@@ -172,7 +172,7 @@ def test_claude_builds_runs_and_replays_cells_in_jupyterlab(lab: Lab, page: Any,
     page.screenshot(path=str(ARTIFACTS / f"{shot}_built.png"), full_page=True)
 
     # save, reload the page: the cells and outputs are still there
-    page.keyboard.press("Control+s")
+    command(page, "docmanager:save")          # the command, not Ctrl+S: the key needs the notebook to have focus
     wait_for(lambda: saved_cells(lab, "built.ipynb") == 6, "the save")
     page.goto(lab.page_url("built.ipynb"))
     page.wait_for_selector(".jp-MarkdownCell")
