@@ -1,8 +1,8 @@
 """The notebook tools: Claude reads the notebook, adds and edits visible cells, and runs them (`read_notebook`,
 `add_cell`, `edit_cell`, `run_cell`), through the page (`bridge`).
 
-Consent: reading and adding are allowed (visible, undoable); editing a cell Claude added in this conversation,
-untouched since, is allowed; editing any other cell asks; running asks, like `run_python`. Asking happens on
+Consent: reading and adding are allowed (visible, undoable); editing a cell Claude added in this conversation and
+this kernel, untouched since, is allowed (metadata alone is not trusted: a cloned notebook can forge it); editing any other cell asks; running asks, like `run_python`. Asking happens on
 the cell itself (Run / Skip) when the page can show it, else in the console. `%config
 ClaudeMagic.tool_policies` overrides any of these. Replay returns the recorded results: a notebook rebuilt by
 Run All already holds the cells, and runs them itself.
@@ -44,6 +44,7 @@ class NotebookTools:
         self._lock = threading.Lock()
         self._anchor: tuple[Any, str] | None = None          # (this turn's key, the last cell it added)
         self._cleaned: set[Any] = set()                       # turns whose predecessor's cells were replaced
+        self._added: set[str] = set()     # cells this kernel added: metadata alone can be forged by a cloned notebook
         self._tools = [
             self._tool(self.read_notebook, "allow"),
             self._tool(self.add_cell, "allow"),
@@ -80,7 +81,8 @@ class NotebookTools:
         except (FrontEndUnavailable, LookupError):
             return "ask"
         conversation = running.conversation if running is not None else None
-        if provenance.made_by_claude(cell, conversation) and not provenance.user_edited(cell):
+        if (str(cell.get("id")) in self._added and provenance.made_by_claude(cell, conversation)
+                and not provenance.user_edited(cell)):
             return "allow"
         return "ask"
 
@@ -159,6 +161,7 @@ class NotebookTools:
         cell_id = str(added.get("id"))
         with self._lock:
             self._anchor = (key, cell_id)
+            self._added.add(cell_id)
         where = f"after cell {after}" if after and added.get("placed_after") == after else "at the end"
         return (f"Added {cell_type} cell {cell_id} {where} (position {added.get('index')})."
                 + (" It has not run: call run_cell to run it." if cell_type == "code" else ""))
